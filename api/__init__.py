@@ -1,0 +1,1 @@
+"""wtkb's HTTP API: a thin FastAPI layer over the kb library."""

@@ -1,0 +1,203 @@
+"""``wtkb``: the command line over the kb library. Commands print for people by default and the
+API's JSON with ``--json``; errors are one clear line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kb import index as kb_index
+from kb.corpus import Provision
+from kb.embed import Embedder, ModelMissing
+from kb.index import IndexMissing
+from kb.problems import CorpusInvalid
+from kb.search import Query, QueryError, parse_edition
+from kb.service import Knowledge
+from kb.settings import get_settings
+from kb.stats import counts, coverage
+
+app = typer.Typer(
+    help="Working Together to Safeguard Children: search the guidance, check the corpus, build the index.\n\n"
+    "Not legal advice: always check the official guidance.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+EditionOpt = Annotated[
+    str | None, typer.Option("--edition", "-e", help="Edition year (default: the current one), or 'all'.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (the same shape as the API).")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def knowledge() -> Knowledge:
+    return Knowledge(get_settings())
+
+
+@app.command()
+def check() -> None:
+    """Validate the corpus: prints file:line: message for each problem (exit 1), or a summary."""
+    corpus = knowledge().corpus
+    if corpus.problems:
+        for problem in corpus.problems:
+            out.print(str(problem), highlight=False, soft_wrap=True)
+        err.print(f"{len(corpus.problems)} problem(s) found")
+        raise typer.Exit(1)
+    charts = len(corpus.flowcharts)
+    out.print(
+        f"ok: {len(corpus.provisions)} provisions, {charts} flowcharts, "
+        f"{len(corpus.editions)} editions ({', '.join(map(str, sorted(corpus.editions)))}), "
+        f"{len(corpus.roles)} roles"
+    )
+
+
+@app.command()
+def build() -> None:
+    """Index the corpus (embeddings + BM25). Unchanged provisions are never re-embedded; the live
+    index is replaced only when the new one is complete."""
+    settings = get_settings()
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    ) as bar:
+
+        def progress(total: int, done: int):
+            task = bar.add_task("embedding new or changed provisions", total=total, completed=done)
+            return lambda n: bar.advance(task, n)
+
+        try:
+            report = kb_index.build(
+                settings, lambda: Embedder(settings.model_package, settings.query_cache_size), progress
+            )
+        except CorpusInvalid as exc:
+            for problem in exc.problems:
+                err.print(str(problem), highlight=False, soft_wrap=True)
+            raise fail(
+                "the corpus has problems; the previous index is unchanged (run `wtkb check`)", 1
+            ) from None
+        except (ModelMissing, RuntimeError) as exc:
+            raise fail(str(exc), 1) from None
+    if not report.changed:
+        out.print(f"index up to date: {report.provisions} provisions, nothing to embed")
+        return
+    out.print(
+        f"built {report.build_id}: {report.provisions} provisions "
+        f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s"
+    )
+
+
+def print_provision(p: Provision, score: float | None = None) -> None:
+    status = f"{p.status}" + (f" ({p.force})" if p.force else "")
+    head = f"[bold]{p.title}[/bold]  [dim]{p.edition}/{p.key}[/dim]"
+    out.print(head + (f"  [dim]score {score:.4f}[/dim]" if score is not None else ""))
+    out.print(f"  {status} · {p.cite()}" + (f" · basis: {p.basis}" if p.basis else ""), highlight=False)
+    if p.timescale:
+        out.print(f"  timescale: {p.timescale}", highlight=False)
+    out.print(f"  roles: {', '.join(p.roles)}", highlight=False)
+    out.print(f"  {p.text}", highlight=False, soft_wrap=True)
+    out.print()
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What you want to know, in plain words.")],
+    edition: EditionOpt = None,
+    status: Annotated[str | None, typer.Option(help="statutory or advice")] = None,
+    force: Annotated[str | None, typer.Option(help="must or should (statutory only)")] = None,
+    role: Annotated[
+        str | None, typer.Option(help="Only provisions for this role (see `wtkb roles`).")
+    ] = None,
+    chapter: Annotated[
+        str | None, typer.Option(help="Only this chapter (0 = introduction, A = appendix A).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many results.")] = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search the guidance: ranked provisions with status, force, basis and citation."""
+    kb = knowledge()
+    try:
+        hits = kb.search(Query(query, parse_edition(edition), status, force, role, chapter, limit))
+    except (QueryError, IndexMissing) as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        print(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=False))
+        return
+    if not hits:
+        out.print("no provisions match; try other words or fewer filters")
+    for hit in hits:
+        print_provision(hit.provision, hit.score)
+
+
+@app.command()
+def stats(
+    coverage_: Annotated[bool, typer.Option("--coverage", help="Paragraph coverage per chapter.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Counts per edition, chapter, status and force (or, with --coverage, paragraph coverage)."""
+    corpus = knowledge().corpus
+    if coverage_:
+        rows = coverage(corpus)
+        if as_json:
+            print(json.dumps([r.to_dict() for r in rows], indent=2))
+            return
+        table = Table("edition", "chapter", "title", "covered", "%", "uncovered paragraphs")
+        for r in rows:
+            table.add_row(
+                str(r.edition), r.chapter, r.title, f"{r.covered}/{r.total}", f"{r.percent:.0f}", r.uncovered
+            )
+        out.print(table)
+        return
+    data = counts(corpus)
+    if as_json:
+        print(json.dumps({k: dict(sorted(v.items())) for k, v in data.items()}, indent=2))
+        return
+    for name, counter in data.items():
+        table = Table(f"per {name}", "provisions")
+        for label, n in sorted(counter.items()):
+            table.add_row(label, str(n))
+        out.print(table)
+
+
+@app.command()
+def roles(as_json: JsonOpt = False) -> None:
+    """The roles vocabulary used to say whom a provision applies to."""
+    corpus = knowledge().corpus
+    if as_json:
+        print(
+            json.dumps(
+                {k: {"label": r.label, "includes": list(r.includes)} for k, r in corpus.roles.items()},
+                indent=2,
+            )
+        )
+        return
+    table = Table("role", "who", "includes")
+    for key, role in corpus.roles.items():
+        table.add_row(key, role.label, ", ".join(role.includes))
+    out.print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the API and the pages (build the index first)."""
+    import uvicorn
+
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app(prog_name="wtkb")

@@ -1,0 +1,34 @@
+"""Problems found in the corpus, reported as ``file:line: message`` like a compiler would."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one place in the corpus."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class CorpusInvalid(Exception):
+    """Raised when work needs a valid corpus (e.g. ``build``) and the corpus has problems."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def rel(path: Path, root: Path) -> str:
+    """A path as the user should see it: relative to the corpus' parent when possible."""
+    try:
+        return str(path.relative_to(root.parent))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,227 @@
+"""Hybrid search: dense (Chroma) and sparse (bm25s) rankings fused by reciprocal rank fusion.
+
+Dense retrieval finds provisions phrased differently from the query ("what happens after I refer");
+BM25 keeps exact terms ("section 47", "core group") from being drowned out. RRF needs no score
+calibration between the two, which is why it is used instead of a weighted sum.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import numpy as np
+
+from kb.corpus import Provision
+from kb.index import IndexMissing, chroma_client, collection_name, current_build, tokenize
+from kb.settings import Settings
+
+STATUSES = ("statutory", "advice")
+FORCES = ("must", "should")
+
+
+class QueryError(ValueError):
+    """A request the search cannot answer as asked; the message tells the user what to change."""
+
+
+def parse_edition(value: str | None) -> int | None:
+    """Read an edition as given by a user: a year, 'all' (0 internally) or nothing (the current one)."""
+    if value is None or value == "":
+        return None
+    if value == "all":
+        return 0
+    if not value.isdigit():
+        raise QueryError(f"edition must be a year such as 2023, or 'all', not {value!r}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    edition: int | None = None  # None: the current edition; 0: every edition
+    status: str | None = None
+    force: str | None = None
+    role: str | None = None
+    chapter: str | None = None
+    limit: int = 10
+
+
+def provision_json(p: Provision, url: str) -> dict[str, Any]:
+    """A provision in the JSON shape shared by the CLI and the API (DESIGN.md section 4)."""
+    return {
+        "key": p.key,
+        "edition": p.edition,
+        "title": p.title,
+        "text": p.text,
+        "status": p.status,
+        "force": p.force,
+        "basis": p.basis,
+        "roles": list(p.roles),
+        "timescale": p.timescale.to_dict() if p.timescale else None,
+        "citation": {
+            "edition": p.edition,
+            "chapter": p.chapter,
+            "chapter_title": p.chapter_title,
+            "paragraph": p.para,
+            "section": p.section,
+            "url": url,
+            "text": p.cite(),
+        },
+        "checked": list(p.checked),
+        "replaces": p.replaces,
+    }
+
+
+@dataclass
+class Hit:
+    provision: Provision
+    score: float
+    url: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The search-hit shape: the provision plus its fused score."""
+        return {**provision_json(self.provision, self.url), "score": round(self.score, 6)}
+
+
+@dataclass
+class LoadedIndex:
+    """One complete build, read into memory (the records and BM25) plus its Chroma collection."""
+
+    build: Path
+    provisions: list[Provision]
+    retriever: bm25s.BM25
+    collection: Any
+    editions: dict[int, str]
+    roles: dict[str, set[str]]
+    positions: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, settings: Settings, roles: dict[str, set[str]], editions: dict[int, str]) -> LoadedIndex:
+        build = current_build(settings.index_dir)
+        if build is None:
+            raise IndexMissing(f"no index in {settings.index_dir}: run `wtkb build` first")
+        records = json.loads((build / "provisions.json").read_text(encoding="utf-8"))
+        provisions = [Provision.from_record(r) for r in records]
+        retriever = bm25s.BM25.load(str(build / "bm25"), show_progress=False)
+        client = chroma_client(settings, build / "chroma")
+        collection = client.get_collection(collection_name(settings, build.name))
+        positions = {p.uid: i for i, p in enumerate(provisions)}
+        return cls(build, provisions, retriever, collection, editions, roles, positions)
+
+
+class Searcher:
+    """Answers queries against the live build, reopening it when a new build is swapped in."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embed_query: Callable[[str], np.ndarray],
+        roles: dict[str, set[str]],
+        editions: dict[int, str],
+    ):
+        self.settings = settings
+        self.embed_query = embed_query  # called only once a query has passed validation
+        self._roles = roles
+        self._editions = editions
+        self._index: LoadedIndex | None = None
+
+    @property
+    def index(self) -> LoadedIndex:
+        """The live build; a cheap check of the pointer on each use picks up new builds."""
+        build = current_build(self.settings.index_dir)
+        if build is None:
+            raise IndexMissing(f"no index in {self.settings.index_dir}: run `wtkb build` first")
+        if self._index is None or self._index.build != build:
+            self._index = LoadedIndex.open(self.settings, self._roles, self._editions)
+        return self._index
+
+    @property
+    def current_edition(self) -> int:
+        return max(self._editions)
+
+    def validate(self, query: Query) -> Query:
+        """Reject what cannot be answered, with a message naming the problem and the allowed values."""
+        text = query.text.strip()
+        if not text:
+            raise QueryError("the query is empty: type a few words, e.g. 'decision on a referral'")
+        if len(text) > self.settings.max_query_chars:
+            raise QueryError(
+                f"the query is {len(text)} characters; the limit is {self.settings.max_query_chars}"
+            )
+        if query.edition not in (None, 0) and query.edition not in self._editions:
+            raise QueryError(
+                f"unknown edition {query.edition}; known: {', '.join(map(str, sorted(self._editions)))}"
+            )
+        if query.status not in (None, *STATUSES):
+            raise QueryError(f"unknown status {query.status!r}; use statutory or advice")
+        if query.force not in (None, *FORCES):
+            raise QueryError(f"unknown force {query.force!r}; use must or should")
+        if query.role is not None and query.role not in self._roles:
+            raise QueryError(f"unknown role {query.role!r}; see `wtkb roles` or GET /api/roles")
+        if not 1 <= query.limit <= self.settings.max_limit:
+            raise QueryError(f"limit must be between 1 and {self.settings.max_limit}")
+        return Query(text, query.edition, query.status, query.force, query.role, query.chapter, query.limit)
+
+    def _matches(self, p: Provision, q: Query, edition: int | None) -> bool:
+        roles = self._roles[q.role] if q.role else None
+        return (
+            (edition is None or p.edition == edition)
+            and (q.status is None or p.status == q.status)
+            and (q.force is None or p.force == q.force)
+            and (q.chapter is None or p.chapter == q.chapter)
+            and (roles is None or bool(roles.intersection(p.roles)))
+        )
+
+    def _where(self, q: Query, edition: int | None) -> dict[str, Any] | None:
+        clauses: list[dict[str, Any]] = []
+        if edition is not None:
+            clauses.append({"edition": edition})
+        clauses += [
+            {name: value}
+            for name, value in (("status", q.status), ("force", q.force), ("chapter", q.chapter))
+            if value
+        ]
+        if q.role:
+            flags = [{f"role_{r}": True} for r in sorted(self._roles[q.role])]
+            clauses.append(flags[0] if len(flags) == 1 else {"$or": flags})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def _dense(self, index: LoadedIndex, q: Query, edition: int | None, pool: int) -> list[int]:
+        vector = self.embed_query(q.text)
+        result = index.collection.query(
+            query_embeddings=[vector.tolist()], n_results=pool, where=self._where(q, edition), include=[]
+        )
+        return [index.positions[uid] for uid in result["ids"][0]]
+
+    def _sparse(self, index: LoadedIndex, mask: np.ndarray, q: Query, pool: int) -> list[int]:
+        tokens = tokenize([q.text])[0]
+        if not tokens:
+            return []
+        scores = index.retriever.get_scores(tokens) * mask
+        ranked = np.argsort(-scores, kind="stable")[:pool]
+        return [int(i) for i in ranked if scores[i] > 0]
+
+    def search(self, query: Query) -> list[Hit]:
+        """The best provisions for the query, fused from both retrievers, within the filters."""
+        q = self.validate(query)
+        index = self.index
+        edition = None if q.edition == 0 else (q.edition or self.current_edition)
+        mask = np.array([self._matches(p, q, edition) for p in index.provisions], dtype=np.float32)
+        pool = min(self.settings.candidates, int(mask.sum()))
+        if pool == 0:
+            return []
+        fused: dict[int, float] = {}
+        for ranking in (self._dense(index, q, edition, pool), self._sparse(index, mask, q, pool)):
+            for rank, position in enumerate(ranking):
+                fused[position] = fused.get(position, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
+        best = sorted(fused.items(), key=lambda item: (-item[1], index.provisions[item[0]].uid))[: q.limit]
+        return [
+            Hit(index.provisions[i], score, index.editions.get(index.provisions[i].edition, ""))
+            for i, score in best
+        ]

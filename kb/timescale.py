@@ -1,0 +1,66 @@
+"""Timescales as data: ``within="15 working days" from="strategy-discussion"``.
+
+A timescale is the most dangerous fact in the corpus (users plan cases by it), so it is parsed into
+a number and a unit once, here, and every other part works with the parsed form.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+UNITS = ("working day", "day", "hour", "week", "month")
+_WITHIN = re.compile(r"^(\d+)\s+(working day|day|hour|week|month)s?$")
+EVENT = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class TimescaleError(ValueError):
+    """A ``within``/``from`` value that cannot be read; the message says what is accepted."""
+
+
+@dataclass(frozen=True)
+class Timescale:
+    """``amount`` units of time counted from the event ``start``."""
+
+    amount: int
+    unit: str
+    start: str
+
+    @property
+    def within(self) -> str:
+        """The duration as written in the corpus, e.g. ``1 working day`` or ``15 working days``."""
+        return f"{self.amount} {self.unit}{'' if self.amount == 1 else 's'}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"within": self.within, "amount": self.amount, "unit": self.unit, "from": self.start}
+
+    def __str__(self) -> str:
+        return f"within {self.within} from {self.start}"
+
+
+def parse_within(text: str) -> tuple[int, str]:
+    """Read ``'45 working days'`` as ``(45, 'working day')``."""
+    match = _WITHIN.match(text.strip())
+    if not match:
+        raise TimescaleError(
+            f"bad timescale {text!r}: write '<number> <unit>' with unit one of "
+            + ", ".join(f"{u}(s)" for u in UNITS)
+        )
+    amount = int(match.group(1))
+    if amount <= 0:
+        raise TimescaleError(f"bad timescale {text!r}: the number must be positive")
+    return amount, match.group(2)
+
+
+def parse_timescale(within: str | None, start: str | None) -> Timescale | None:
+    """Both parts or neither: a duration without the event it runs from cannot be used for a due date."""
+    if within is None and start is None:
+        return None
+    if within is None:
+        raise TimescaleError("'from' given without 'within'")
+    if start is None:
+        raise TimescaleError("'within' given without 'from' (the event the timescale runs from)")
+    if not EVENT.match(start):
+        raise TimescaleError(f"bad 'from' event {start!r}: use kebab-case, e.g. referral-received")
+    amount, unit = parse_within(within)
+    return Timescale(amount, unit, start)

@@ -1,0 +1,60 @@
+"""YAML reading that keeps line numbers, so corpus errors can name ``file:line``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LINE = "__line__"
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader whose mappings remember the 1-based line they start on (key ``__line__``)."""
+
+
+def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping[LINE] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
+
+
+class YamlError(ValueError):
+    """Malformed YAML, with the 1-based line where the parser gave up."""
+
+    def __init__(self, line: int, message: str):
+        self.line = line
+        super().__init__(message)
+
+
+def _error_from(exc: yaml.YAMLError, line_offset: int) -> YamlError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = (mark.line + 1 if mark else 1) + line_offset
+    problem = getattr(exc, "problem", None) or str(exc)
+    return YamlError(line, f"malformed YAML: {problem}")
+
+
+def load_text(text: str, line_offset: int = 0, with_lines: bool = False) -> Any:
+    """Parse YAML text; ``line_offset`` is added to line numbers (front matter starts on line 2)."""
+    try:
+        return yaml.load(text, Loader=_LineLoader if with_lines else yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise _error_from(exc, line_offset) from exc
+
+
+def load_file(path: Path, with_lines: bool = False) -> Any:
+    """Parse a YAML file, raising ``YamlError`` with a line number when it is malformed."""
+    return load_text(path.read_text(encoding="utf-8"), with_lines=with_lines)
+
+
+def strip_lines(value: Any) -> Any:
+    """The same data without the ``__line__`` bookkeeping, for output."""
+    if isinstance(value, dict):
+        return {k: strip_lines(v) for k, v in value.items() if k != LINE}
+    if isinstance(value, list):
+        return [strip_lines(v) for v in value]
+    return value
