@@ -60,6 +60,10 @@ class Embedder:
         )
         return np.asarray(vectors, dtype=np.float32)
 
+    def clear_cache(self) -> None:
+        """Forget cached query vectors (benchmarks use it to time uncached searches)."""
+        self._cache.clear()
+
     def encode_query(self, query: str) -> np.ndarray:
         """Embed a query, reusing the vector for a query seen recently."""
         if query in self._cache:

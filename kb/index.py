@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -270,7 +271,8 @@ def build(
             vectors, embedded = embed_all(corpus.provisions, embedder, cache, tick)
         finally:
             cache.close()
-        build_id = time.strftime("%Y%m%dT%H%M%S") + f"-{content[:8]}"
+        # sortable by creation time down to the microsecond, so pruning keeps the newest builds
+        build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + f"-{content[:8]}"
         tmp = index_dir / "builds" / f".tmp-{build_id}"
         tmp.mkdir()
         _write_chroma(settings, tmp, build_id, corpus, vectors)

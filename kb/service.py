@@ -39,7 +39,8 @@ class Knowledge:
         return self.searcher.search(query)
 
     def provision(self, edition: int, key: str) -> Provision:
-        found = self.corpus.get(edition, key)
+        """One provision as the live index holds it, so it always agrees with search results."""
+        found = next((p for p in self.searcher.index.provisions if (p.edition, p.key) == (edition, key)), None)
         if found is None:
             if edition not in self.corpus.editions:
                 raise QueryError(f"unknown edition {edition}")

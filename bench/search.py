@@ -1,0 +1,117 @@
+"""Search benchmark: index build time, warm search latency, and its ratio to bare query encoding.
+
+Run with `make bench`. Builds the bundled corpus into a temporary index (the developer's own index
+is left alone), then for a fixed query set measures in the same run:
+  - encode:  the model encoding one query (the floor any dense search pays),
+  - search:  a full hybrid search with the query-embedding cache cleared first,
+  - cached:  the same search with the query's embedding already cached.
+Prints the figures and writes them to bench/results/search.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from kb.embed import Embedder
+from kb.index import build
+from kb.search import Query
+from kb.service import Knowledge
+from kb.settings import Settings
+
+QUERIES = [
+    "what happens after a referral is made",
+    "how long can an assessment take",
+    "when must the initial child protection conference be held",
+    "first core group meeting",
+    "how often are review conferences held",
+    "strategy discussion who attends",
+    "section 47 enquiries",
+    "immediate protection emergency protection order police powers",
+    "duties of schools and designated safeguarding leads",
+    "notify the national panel of a serious incident",
+    "rapid review timescale",
+    "early help assessment lead practitioner",
+    "safeguarding partners yearly report",
+    "child death review meeting",
+    "information sharing with consent",
+    "allegations against people who work with children",
+]
+ROUNDS = 5
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    ms = [v * 1000 for v in values]
+    return {
+        "p50_ms": round(percentile(ms, 50), 2),
+        "p95_ms": round(percentile(ms, 95), 2),
+        "mean_ms": round(statistics.mean(ms), 2),
+    }
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(corpus_dir=root / "corpus", index_dir=Path(tmp) / "index")
+        load_started = time.perf_counter()
+        embedder = Embedder(settings.model_package)
+        model_load = time.perf_counter() - load_started
+        report = build(settings, lambda: embedder)
+        rebuild = build(settings, lambda: embedder)
+        kb = Knowledge(settings, embedder)
+        kb.search(Query(QUERIES[0]))  # open the index and warm the model once
+        encode, search, cached = [], [], []
+        for _ in range(ROUNDS):
+            for q in QUERIES:
+                encode.append(timed(lambda q=q: embedder.encode([q])))
+                embedder.clear_cache()
+                search.append(timed(lambda q=q: kb.search(Query(q))))
+                cached.append(timed(lambda q=q: kb.search(Query(q))))
+        results = {
+            "machine": {
+                "python": platform.python_version(),
+                "processor": platform.machine(),
+                "cores": os.cpu_count(),
+            },
+            "provisions": report.provisions,
+            "model_load_s": round(model_load, 2),
+            "build_s": round(report.seconds, 2),
+            "build_embedded": report.embedded,
+            "rebuild_unchanged_s": round(rebuild.seconds, 3),
+            "rebuild_embedded": rebuild.embedded,
+            "queries": len(QUERIES) * ROUNDS,
+            "encode": summary(encode),
+            "search": summary(search),
+            "search_cached": summary(cached),
+        }
+        results["ratio_search_to_encode_p50"] = round(
+            results["search"]["p50_ms"] / results["encode"]["p50_ms"], 2
+        )
+        results["ratio_cached_to_encode_p50"] = round(
+            results["search_cached"]["p50_ms"] / results["encode"]["p50_ms"], 2
+        )
+    out = root / "bench" / "results" / "search.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    for key, value in results.items():
+        print(f"{key:28} {value}")
+    print(f"written to {out.relative_to(root)}")
+
+
+if __name__ == "__main__":
+    main()
