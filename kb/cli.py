@@ -39,7 +39,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (the same shap
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -99,14 +98,22 @@ def test_failure_mid_build_keeps_previous_index_serving(
     report = build(settings, lambda: embedder)
     assert report.changed and report.embedded == 0, "the interrupted build's embedding was cached"
     assert not list((settings.index_dir / "builds").glob(".tmp-*")), "leftovers are swept"
-    assert Knowledge(settings, embedder).search(Query("schools refer"))[0].provision.title.startswith("Schools and")
+    assert (
+        Knowledge(settings, embedder)
+        .search(Query("schools refer"))[0]
+        .provision.title.startswith("Schools and")
+    )
 
 
 def test_kill_9_during_build_never_leaves_a_broken_live_index(settings: Settings, embedder: Embedder) -> None:
     build(settings, lambda: embedder)
     path = settings.corpus_dir / STAT
     path.write_text(path.read_text().replace("Schools refer concerns", "Schools refer every concern"))
-    env = {**os.environ, "WTKB_CORPUS_DIR": str(settings.corpus_dir), "WTKB_INDEX_DIR": str(settings.index_dir)}
+    env = {
+        **os.environ,
+        "WTKB_CORPUS_DIR": str(settings.corpus_dir),
+        "WTKB_INDEX_DIR": str(settings.index_dir),
+    }
     proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "build"], env=env, stderr=subprocess.DEVNULL)
     cache = settings.index_dir / "embeddings.sqlite3"
     stamp = cache.stat().st_mtime_ns

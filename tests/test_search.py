@@ -56,7 +56,12 @@ def test_best_hit_for_a_plain_question(kb: Knowledge) -> None:
     hit = kb.search(Query("how quickly must the council decide what to do about a referral"))[0]
     assert hit.provision.key == "referral-decision"
     data = hit.to_dict()
-    assert data["timescale"] == {"within": "1 working day", "amount": 1, "unit": "working day", "from": "referral-received"}
+    assert data["timescale"] == {
+        "within": "1 working day",
+        "amount": 1,
+        "unit": "working day",
+        "from": "referral-received",
+    }
     assert data["citation"] == {
         "edition": 2023,
         "chapter": "3",

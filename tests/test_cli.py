@@ -1,0 +1,109 @@
+"""The CLI as a user runs it: exit codes, file:line output, and JSON identical to the API's."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from kb.embed import Embedder
+from kb.index import build
+from kb.service import Knowledge
+from kb.settings import Settings
+from tests.conftest import write_corpus
+
+
+def wtkb(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "WTKB_CORPUS_DIR": str(settings.corpus_dir),
+        "WTKB_INDEX_DIR": str(settings.index_dir),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "kb.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_check_passes_with_a_summary(settings: Settings) -> None:
+    result = wtkb(settings, "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("ok: 4 provisions, 1 flowcharts, 1 editions (2023)")
+
+
+def test_check_lists_every_problem_with_file_and_line(settings: Settings) -> None:
+    path = settings.corpus_dir / "editions/2023/statutory/03-help.md"
+    path.write_text(path.read_text().replace('roles="dsl"', 'roles="wizard"').replace("force=must ", ""))
+    result = wtkb(settings, "check")
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "corpus/editions/2023/statutory/03-help.md:11: statutory provision needs force=must or force=should, not None",
+        "corpus/editions/2023/statutory/03-help.md:15: unknown role 'wizard' (see corpus/roles.yaml)",
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_build_refuses_a_broken_corpus_without_a_traceback(settings: Settings) -> None:
+    path = settings.corpus_dir / "editions/2023/advice/03-help.md"
+    path.write_text(path.read_text().replace("chapter: 3", "chapter: [3"))
+    result = wtkb(settings, "build")
+    assert result.returncode == 1
+    assert "malformed YAML" in result.stderr and "previous index is unchanged" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not settings.index_dir.joinpath("CURRENT").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", ""], "the query is empty"),
+        (["search", "x" * 10_000], "the limit is 500"),
+        (["search", "referral", "--edition", "1999"], "unknown edition 1999"),
+        (["search", "referral", "--edition", "latest"], "edition must be a year"),
+        (["search", "referral", "--role", "wizard"], "unknown role 'wizard'"),
+    ],
+)
+def test_bad_searches_exit_2_with_one_line(
+    settings: Settings, embedder: Embedder, args: list[str], message: str
+) -> None:
+    build(settings, lambda: embedder)
+    result = wtkb(settings, *args)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_search_without_index_says_what_to_do(settings: Settings) -> None:
+    result = wtkb(settings, "search", "referral")
+    assert result.returncode == 2 and "run `wtkb build` first" in result.stderr
+
+
+def test_search_json_is_the_api_shape(settings: Settings, embedder: Embedder) -> None:
+    build(settings, lambda: embedder)
+    cli = json.loads(wtkb(settings, "search", "section 47", "--status", "statutory", "--json").stdout)
+    api = TestClient(create_app(knowledge=Knowledge(settings, embedder))).get(
+        "/api/search", params={"q": "section 47", "status": "statutory"}
+    )
+    assert cli == api.json() and cli[0]["key"] == "section-47-enquiry"
+
+
+def test_stats_counts_and_coverage(tmp_path: Path) -> None:
+    settings = Settings(corpus_dir=write_corpus(tmp_path), index_dir=tmp_path / "index")
+    counts = json.loads(wtkb(settings, "stats", "--json").stdout)
+    assert counts["status"] == {"2023 advice": 1, "2023 statutory": 3}
+    assert counts["force"] == {"2023 advice": 1, "2023 must": 1, "2023 should": 2}
+    coverage = json.loads(wtkb(settings, "stats", "--coverage", "--json").stdout)
+    assert coverage == [
+        {
+            "edition": 2023,
+            "chapter": "3",
+            "title": "Providing help",
+            "total": 5,
+            "covered": 4,
+            "uncovered": "14",
+            "percent": 80.0,
+        }
+    ]
