@@ -40,7 +40,8 @@ class Knowledge:
 
     def provision(self, edition: int, key: str) -> Provision:
         """One provision as the live index holds it, so it always agrees with search results."""
-        found = next((p for p in self.searcher.index.provisions if (p.edition, p.key) == (edition, key)), None)
+        live = self.searcher.index.provisions
+        found = next((p for p in live if (p.edition, p.key) == (edition, key)), None)
         if found is None:
             if edition not in self.corpus.editions:
                 raise QueryError(f"unknown edition {edition}")
