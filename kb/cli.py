@@ -5,6 +5,7 @@ API's JSON with ``--json``; errors are one clear line on stderr and a non-zero e
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -73,8 +74,8 @@ def build() -> None:
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
     ) as bar:
 
-        def progress(total: int, done: int):
-            task = bar.add_task("embedding new or changed provisions", total=total, completed=done)
+        def progress(total: int) -> Callable[[int], None]:
+            task = bar.add_task("embedding new or changed provisions", total=total)
             return lambda n: bar.advance(task, n)
 
         try:

@@ -138,7 +138,7 @@ def embed_all(
     provisions: list[Provision],
     embedder: Embedder,
     cache: EmbeddingCache,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], Callable[[int], None]] | None = None,
     batch: int = 32,
 ) -> tuple[np.ndarray, int]:
     """Vectors for every provision, embedding only texts the cache has not seen.
@@ -149,14 +149,15 @@ def embed_all(
     known = cache.get(embedder.name, sorted(set(hashes)))
     missing = {h: p for h, p in zip(hashes, provisions, strict=True) if h not in known}
     todo = list(missing.items())
+    tick = progress(len(todo)) if progress else None
     for start in range(0, len(todo), batch):
         chunk = todo[start : start + batch]
         vectors = embedder.encode([p.embedding_text() for _, p in chunk])
         fresh = {h: v for (h, _), v in zip(chunk, vectors, strict=True)}
         cache.put(embedder.name, fresh)
         known.update(fresh)
-        if progress:
-            progress(len(chunk))
+        if tick:
+            tick(len(chunk))
     return np.stack([known[h] for h in hashes]), len(todo)
 
 
@@ -247,11 +248,11 @@ def _drop_remote_collection(settings: Settings, build_id: str) -> None:
 def build(
     settings: Settings,
     embedder_factory: Callable[[], Embedder],
-    progress: Callable[[int, int], Callable[[int], None]] | None = None,
+    progress: Callable[[int], Callable[[int], None]] | None = None,
 ) -> BuildReport:
     """Build a new index from the corpus and make it live, or do nothing if the live one is current.
 
-    ``progress(total, already_done)`` returns a callback advanced as texts are embedded.
+    ``progress(texts_to_embed)`` returns a callback advanced as texts are embedded.
     """
     started = time.perf_counter()
     corpus = load_valid_corpus(settings.corpus_dir)
@@ -267,8 +268,7 @@ def build(
         cache = EmbeddingCache(index_dir / "embeddings.sqlite3")
         try:
             total = len(corpus.provisions)
-            tick = progress(total, 0) if progress else None
-            vectors, embedded = embed_all(corpus.provisions, embedder, cache, tick)
+            vectors, embedded = embed_all(corpus.provisions, embedder, cache, progress)
         finally:
             cache.close()
         # sortable by creation time down to the microsecond, so pruning keeps the newest builds
