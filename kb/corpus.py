@@ -20,6 +20,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from kb import yamlfile
 from kb.flow import Flowchart, load_flowchart
+from kb.local import Overlay, load_overlay
 from kb.problems import CorpusInvalid, Problem, rel
 from kb.timescale import Timescale, TimescaleError, parse_timescale
 
@@ -137,6 +138,7 @@ class Corpus:
     editions: dict[int, Edition] = field(default_factory=dict)
     roles: dict[str, Role] = field(default_factory=dict)
     flowcharts: dict[tuple[int, str], Flowchart] = field(default_factory=dict)
+    overlays: dict[str, Overlay] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -415,6 +417,11 @@ def load_corpus(root: Path) -> Corpus:
             corpus.problems += problems
             if chart:
                 corpus.flowcharts[(int(folder.name), chart.key)] = chart
+    for path in sorted((root / "local").glob("*/overlay.yaml")):
+        overlay, problems = load_overlay(path, root, corpus.flowcharts)
+        corpus.problems += problems
+        if overlay:
+            corpus.overlays[overlay.area] = overlay
     corpus.problems.sort()
     return corpus
 

@@ -42,6 +42,92 @@ class Flowchart:
     steps: tuple[Step, ...]
     source: dict[str, Any]
 
+    def step(self, step_id: str) -> Step:
+        found = next((s for s in self.steps if s.id == step_id), None)
+        if found is None:
+            raise FlowError(f"flowchart {self.key!r} has no step {step_id!r}; steps: {', '.join(self.ids)}")
+        return found
+
+    @property
+    def ids(self) -> list[str]:
+        return [s.id for s in self.steps]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "edition": self.edition,
+            "source": self.source,
+            "steps": [
+                {
+                    "id": s.id,
+                    "title": s.title,
+                    "roles": list(s.roles),
+                    "provisions": list(s.provisions),
+                    "timescale": s.timescale.to_dict() if s.timescale else None,
+                    "next": [{"to": b.to, "when": b.when} for b in s.next],
+                }
+                for s in self.steps
+            ],
+        }
+
+
+class FlowError(ValueError):
+    """A walk or lookup that the flowchart cannot answer; the message lists what it can."""
+
+
+@dataclass(frozen=True)
+class Walk:
+    """The steps taken, in order, and where the walk stopped if it needs an answer to go on."""
+
+    path: tuple[Step, ...]
+    waiting_at: Step | None = None
+
+    @property
+    def options(self) -> list[str]:
+        return [b.when or b.to for b in self.waiting_at.next] if self.waiting_at else []
+
+
+def _choose(step: Step, answer: str | None) -> Branch | None:
+    """The branch an answer picks: the one whose condition (or target) matches, case-insensitively."""
+    if len(step.next) == 1 and step.next[0].when is None:
+        return step.next[0]
+    if answer is None:
+        return None
+    wanted = answer.strip().lower()
+    exact = [b for b in step.next if wanted in ((b.when or "").lower(), b.to)]
+    partial = [b for b in step.next if wanted in (b.when or "").lower()]
+    chosen = exact or partial
+    if len(chosen) != 1:
+        options = "; ".join(f"{b.when or b.to!r}" for b in step.next)
+        raise FlowError(
+            f"at step {step.id!r}, {answer!r} matches {len(chosen)} branches; choose one of: {options}"
+        )
+    return chosen[0]
+
+
+def walk(chart: Flowchart, answers: dict[str, str]) -> Walk:
+    """Follow the chart from its first step, taking each branch the answers choose.
+
+    ``answers`` maps a step id to the condition taken there. The walk stops at a step with no way on
+    (an outcome) or at a branching step with no answer, which it reports with its options.
+    """
+    unknown = set(answers) - set(chart.ids)
+    if unknown:
+        raise FlowError(f"answers name steps the flowchart lacks: {', '.join(sorted(unknown))}")
+    path: list[Step] = []
+    step = chart.steps[0]
+    while True:
+        if step in path:
+            raise FlowError(f"the answers lead round a loop at step {step.id!r}")
+        path.append(step)
+        if not step.next:
+            return Walk(tuple(path))
+        branch = _choose(step, answers.get(step.id))
+        if branch is None:
+            return Walk(tuple(path), waiting_at=step)
+        step = chart.step(branch.to)
+
 
 def _step(
     raw: dict[str, Any], where: str, keys: set[str], roles: set[str]
@@ -95,7 +181,26 @@ def _graph_problems(raw_steps: list[dict[str, Any]], where: str) -> list[Problem
         problems += [Problem(where, line, f"'next' names missing step {t!r}") for t in missing]
         if raw.get("from") and raw["from"] not in seen:
             problems.append(Problem(where, line, f"'from' names missing step {raw['from']!r}"))
+    reached = _reachable(raw_steps)
+    problems += [
+        Problem(where, raw.get(yamlfile.LINE, 1), f"step {raw.get('id')!r} is unreachable from the start")
+        for raw in raw_steps
+        if raw.get("id") not in reached
+    ]
     return problems
+
+
+def _reachable(raw_steps: list[dict[str, Any]]) -> set[str]:
+    """Step ids reachable from the first step by following 'next'."""
+    edges = {r.get("id"): [b.get("to") for b in r.get("next", []) if isinstance(b, dict)] for r in raw_steps}
+    todo = [raw_steps[0].get("id")] if raw_steps else []
+    seen: set[str] = set()
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(edges.get(current, []))
+    return seen
 
 
 def load_flowchart(
