@@ -6,16 +6,30 @@ once (``QueryError`` -> 400, ``IndexMissing`` -> 503) so routes stay one-liners 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi import Query as Q
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from kb.index import IndexMissing, current_build
 from kb.search import Query, QueryError, parse_edition, provision_json
 from kb.service import Knowledge
 from kb.settings import Settings, get_settings
+
+
+class DeadlinesRequest(BaseModel):
+    """A case: which flowchart, when it began, and the dates steps actually happened."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    flow: str = Field(max_length=100, examples=["referral"])
+    start: date = Field(alias="from", examples=["2023-12-22"])
+    edition: int | None = None
+    actual: dict[str, date] = Field(default_factory=dict, examples=[{"strategy-discussion": "2024-01-05"}])
+    local: str | None = Field(None, max_length=100)
 
 
 def get_knowledge(request: Request) -> Knowledge:
@@ -101,6 +115,25 @@ def create_app(settings: Settings | None = None, knowledge: Knowledge | None = N
         except QueryError as exc:
             raise _not_found(str(exc)) from None
         return provision_json(p, kb.corpus.editions[edition].url)
+
+    @app.get("/api/flowcharts")
+    def flowcharts(kb: KnowledgeDep, edition: str | None = None) -> list[dict[str, Any]]:
+        """The flowcharts for managing individual cases in an edition (default: the current one)."""
+        charts = kb.flowcharts(parse_edition(edition))
+        return [{"key": c.key, "title": c.title, "edition": c.edition, "steps": len(c.steps)} for c in charts]
+
+    @app.get("/api/flowcharts/{key}")
+    def flowchart(kb: KnowledgeDep, key: str, edition: str | None = None) -> dict[str, Any]:
+        """One flowchart: steps with roles, timescales, linked provisions and branches."""
+        try:
+            return kb.flowchart(key, parse_edition(edition)).to_dict()
+        except QueryError as exc:
+            raise _not_found(str(exc)) from None
+
+    @app.post("/api/deadlines")
+    def post_deadlines(kb: KnowledgeDep, request: DeadlinesRequest) -> dict[str, Any]:
+        """Each step's due date for a case in working days, with drift for steps that have happened."""
+        return kb.deadlines(request.flow, request.start, request.edition, request.actual, request.local)
 
     from web.pages import router
 

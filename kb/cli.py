@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -16,6 +17,7 @@ from rich.table import Table
 from kb import index as kb_index
 from kb.corpus import Provision
 from kb.embed import Embedder, ModelMissing
+from kb.flow import Flowchart, FlowError, walk
 from kb.index import IndexMissing
 from kb.problems import CorpusInvalid
 from kb.search import Query, QueryError, parse_edition
@@ -186,6 +188,135 @@ def roles(as_json: JsonOpt = False) -> None:
     table = Table("role", "who", "includes")
     for key, role in corpus.roles.items():
         table.add_row(key, role.label, ", ".join(role.includes))
+    out.print(table)
+
+
+flow_app = typer.Typer(
+    help="Flowcharts for managing individual cases: list, show, walk.", no_args_is_help=True
+)
+app.add_typer(flow_app, name="flow")
+
+
+def parse_pairs(values: list[str] | None, what: str) -> dict[str, str]:
+    """``step=value`` options into a dict, refusing anything else with a clear message."""
+    pairs: dict[str, str] = {}
+    for value in values or []:
+        step, sep, rest = value.partition("=")
+        if not sep or not step.strip() or not rest.strip():
+            raise fail(f"{what} must look like STEP=VALUE, not {value!r}")
+        pairs[step.strip()] = rest.strip()
+    return pairs
+
+
+def parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"dates are written YYYY-MM-DD, not {value!r}") from None
+
+
+def chart_or_fail(kb: Knowledge, key: str, edition: str | None) -> Flowchart:
+    try:
+        return kb.flowchart(key, parse_edition(edition))
+    except QueryError as exc:
+        raise fail(str(exc)) from None
+
+
+@flow_app.command("list")
+def flow_list(edition: EditionOpt = None, as_json: JsonOpt = False) -> None:
+    """The flowcharts of an edition."""
+    kb = knowledge()
+    try:
+        charts = kb.flowcharts(parse_edition(edition))
+    except QueryError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        print(json.dumps([{"key": c.key, "title": c.title, "edition": c.edition} for c in charts], indent=2))
+        return
+    if not charts:
+        out.print("this edition has no flowcharts for managing individual cases")
+    for c in charts:
+        out.print(f"[bold]{c.key}[/bold]  {c.title} (WT {c.edition}, {len(c.steps)} steps)")
+
+
+@flow_app.command("show")
+def flow_show(key: str, edition: EditionOpt = None, as_json: JsonOpt = False) -> None:
+    """Every step of a flowchart with roles, timescale, provisions and where it leads."""
+    chart = chart_or_fail(knowledge(), key, edition)
+    if as_json:
+        print(json.dumps(chart.to_dict(), indent=2))
+        return
+    out.print(f"[bold]{chart.title}[/bold] (WT {chart.edition})")
+    for n, step in enumerate(chart.steps, 1):
+        out.print(f"{n}. [bold]{step.title}[/bold] [dim]({step.id})[/dim]", highlight=False)
+        if step.timescale:
+            out.print(f"   due {step.timescale}", highlight=False)
+        if step.roles:
+            out.print(f"   who: {', '.join(step.roles)}", highlight=False)
+        if step.provisions:
+            out.print(f"   provisions: {', '.join(step.provisions)}", highlight=False)
+        for b in step.next:
+            out.print(f"   -> {b.to}" + (f" when {b.when}" if b.when else ""), highlight=False)
+
+
+@flow_app.command("walk")
+def flow_walk(
+    key: str,
+    answer: Annotated[
+        list[str] | None, typer.Option(help="STEP=CONDITION taken at a branching step.")
+    ] = None,
+    edition: EditionOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Follow a flowchart from its first step, taking the branches your answers choose."""
+    chart = chart_or_fail(knowledge(), key, edition)
+    try:
+        result = walk(chart, parse_pairs(answer, "--answer"))
+    except FlowError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        data = {
+            "path": [s.id for s in result.path],
+            "waiting_at": result.waiting_at.id if result.waiting_at else None,
+        }
+        print(json.dumps({**data, "options": result.options}, indent=2))
+        return
+    for n, step in enumerate(result.path, 1):
+        out.print(
+            f"{n}. {step.title}" + (f"  (due {step.timescale})" if step.timescale else ""), highlight=False
+        )
+    if result.waiting_at:
+        out.print(f"\nTo go on, answer --answer {result.waiting_at.id}=... with one of:")
+        for option in result.options:
+            out.print(f"  - {option}", highlight=False)
+
+
+@app.command()
+def due(
+    flow: Annotated[str, typer.Option("--flow", help="Flowchart key (see `wtkb flow list`).")],
+    start: Annotated[str, typer.Option("--from", help="Date of the first step, YYYY-MM-DD.")],
+    actual: Annotated[list[str] | None, typer.Option(help="STEP=YYYY-MM-DD when a step happened.")] = None,
+    local: Annotated[str | None, typer.Option(help="Local area overlay (corpus/local/AREA).")] = None,
+    edition: EditionOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Each step's due date in working days (England bank holidays), with drift where dates are given."""
+    kb = knowledge()
+    dates = {k: parse_date(v) for k, v in parse_pairs(actual, "--actual").items()}
+    try:
+        result = kb.deadlines(flow, parse_date(start), parse_edition(edition), dates, local)
+    except QueryError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    table = Table("step", "timescale", "due", "actual", "drift (working days)", title=result["title"])
+    for row in result["steps"]:
+        ts = row["timescale"]
+        figure = f"{ts['within']} from {ts['from']} ({row['origin']})" if ts else ""
+        due_text = (row["due"] or "") + (" (projected)" if row["projected"] else "")
+        drift = "" if row["drift_working_days"] is None else f"{row['drift_working_days']:+d}"
+        table.add_row(row["title"], figure, due_text, row["actual"] or "", drift)
     out.print(table)
 
 

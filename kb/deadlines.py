@@ -74,6 +74,7 @@ def deadlines(
     if unknown:
         raise FlowError(f"dates given for steps the flowchart lacks: {', '.join(sorted(unknown))}")
     first = chart.steps[0].id
+    actual.setdefault(first, start)  # the case starts when its first step happens
 
     def dated(step_id: str, seen: frozenset[str]) -> tuple[date, bool] | None:
         """The step's date and whether it is projected; None when nothing fixes it."""

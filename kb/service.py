@@ -4,10 +4,14 @@ same answer to the same question.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
+from typing import Any
 
 from kb.corpus import Corpus, Provision, load_corpus
+from kb.deadlines import deadlines
 from kb.embed import Embedder
+from kb.flow import Flowchart, FlowError
 from kb.search import Hit, Query, QueryError, Searcher
 from kb.settings import Settings
 
@@ -47,3 +51,72 @@ class Knowledge:
                 raise QueryError(f"unknown edition {edition}")
             raise QueryError(f"edition {edition} has no provision {key!r}")
         return found
+
+    # ------------------------------------------------------------ flowcharts and deadlines
+
+    def _edition(self, edition: int | None) -> int:
+        year = edition or self.corpus.current_edition
+        if year not in self.corpus.editions:
+            known = ", ".join(map(str, sorted(self.corpus.editions)))
+            raise QueryError(f"unknown edition {year}; known: {known}")
+        return year
+
+    def flowcharts(self, edition: int | None = None) -> list[Flowchart]:
+        """The flowcharts of one edition (default: the current one)."""
+        year = self._edition(edition)
+        return [chart for (y, _), chart in sorted(self.corpus.flowcharts.items()) if y == year]
+
+    def flowchart(self, key: str, edition: int | None = None) -> Flowchart:
+        year = self._edition(edition)
+        chart = self.corpus.flowcharts.get((year, key))
+        if chart is None:
+            elsewhere = sorted(y for (y, k) in self.corpus.flowcharts if k == key)
+            hint = f"; editions that have it: {', '.join(map(str, elsewhere))}" if elsewhere else ""
+            here = ", ".join(c.key for c in self.flowcharts(year)) or "none"
+            raise QueryError(f"edition {year} has no flowchart {key!r} (it has: {here}){hint}")
+        return chart
+
+    def deadlines(
+        self,
+        flow: str,
+        start: date,
+        edition: int | None = None,
+        actual: dict[str, date] | None = None,
+        local: str | None = None,
+    ) -> dict[str, Any]:
+        """Every step's due date for a case, as the CLI prints it and the API returns it."""
+        chart = self.flowchart(flow, edition)
+        overlay = None
+        if local is not None:
+            overlay = self.corpus.overlays.get(local)
+            if overlay is None:
+                known = ", ".join(sorted(self.corpus.overlays)) or "none"
+                raise QueryError(f"unknown local area {local!r}; known: {known}")
+            if overlay.edition != chart.edition:
+                adapted = overlay.edition
+                raise QueryError(f"local area {local!r} adapts edition {adapted}, not {chart.edition}")
+        check_dates([start, *(actual or {}).values()], self.settings.max_dates)
+        try:
+            rows = deadlines(chart, start, actual, overlay)
+        except FlowError as exc:
+            raise QueryError(str(exc)) from None
+        return {
+            "flow": chart.key,
+            "title": chart.title,
+            "edition": chart.edition,
+            "start": start.isoformat(),
+            "local": overlay.area if overlay else None,
+            "steps": [r.to_dict() for r in rows],
+        }
+
+
+EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)
+
+
+def check_dates(dates: list[date], most: int) -> None:
+    """Dates outside the years the bank-holiday calendar covers, or too many of them, are refused."""
+    if len(dates) > most:
+        raise QueryError(f"too many dates: at most {most}")
+    for day in dates:
+        if not EARLIEST <= day <= LATEST:
+            raise QueryError(f"date {day.isoformat()} is outside {EARLIEST.year}-{LATEST.year}")

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     candidates: int = Field(50, description="how many hits each retriever contributes before fusion")
     rrf_k: int = Field(60, description="reciprocal rank fusion constant (Cormack et al. 2009)")
     query_cache_size: int = 1024
+    max_dates: int = Field(60, description="most dates one deadlines or scenario request may carry")
 
 
 @lru_cache(maxsize=1)
