@@ -107,6 +107,13 @@ def create_app(settings: Settings | None = None, knowledge: Knowledge | None = N
         """The roles vocabulary."""
         return {k: {"label": r.label, "includes": list(r.includes)} for k, r in kb.corpus.roles.items()}
 
+    @app.get("/api/roles/{role}/duties")
+    def role_duties(
+        kb: KnowledgeDep, role: str, edition: str | None = None, include_general: bool = False
+    ) -> dict[str, Any]:
+        """Provisions that fall on a role (and the narrower roles it includes), duties first."""
+        return kb.duties(role, parse_edition(edition), include_general)
+
     @app.get("/api/provisions/{edition}/{key}")
     def provision(kb: KnowledgeDep, edition: int, key: str) -> dict[str, Any]:
         """One provision by edition and key."""

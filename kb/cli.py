@@ -191,6 +191,46 @@ def roles(as_json: JsonOpt = False) -> None:
     out.print(table)
 
 
+@app.command()
+def duties(
+    role: Annotated[str, typer.Option("--role", help="A role key (see `wtkb roles`), e.g. schools or dsl.")],
+    edition: EditionOpt = None,
+    general: Annotated[
+        bool, typer.Option("--general", help="Also list what applies to all practitioners.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """What falls on a role: legal duties (must), statutory guidance (should), then advice, by chapter."""
+    kb = knowledge()
+    try:
+        result = kb.duties(role, parse_edition(edition), general)
+    except QueryError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    out.print(
+        f"[bold]{result['label']}[/bold] in WT {result['edition']}: {len(result['provisions'])} provisions"
+    )
+    sections = [("", result["provisions"])] + ([("All practitioners", result["general"])] if general else [])
+    for heading, provisions in sections:
+        if heading:
+            out.print(f"\n[bold]{heading}[/bold]: {len(provisions)} provisions")
+        chapter = None
+        for p in provisions:
+            citation = p["citation"]
+            if citation["chapter"] != chapter:
+                chapter = citation["chapter"]
+                out.print(f"\n[underline]{citation['chapter_title']}[/underline]")
+            label = f"{p['status']} ({p['force']})" if p["force"] else p["status"]
+            timescale = (
+                f" · within {p['timescale']['within']} from {p['timescale']['from']}"
+                if p["timescale"]
+                else ""
+            )
+            out.print(f"- {p['title']} [dim]{label} · {citation['text']}{timescale}[/dim]", highlight=False)
+
+
 flow_app = typer.Typer(
     help="Flowcharts for managing individual cases: list, show, walk.", no_args_is_help=True
 )

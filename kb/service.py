@@ -10,9 +10,10 @@ from typing import Any
 
 from kb.corpus import Corpus, Provision, load_corpus
 from kb.deadlines import deadlines
+from kb.duties import duties_for
 from kb.embed import Embedder
 from kb.flow import Flowchart, FlowError
-from kb.search import Hit, Query, QueryError, Searcher
+from kb.search import Hit, Query, QueryError, Searcher, provision_json
 from kb.settings import Settings
 
 
@@ -51,6 +52,22 @@ class Knowledge:
                 raise QueryError(f"unknown edition {edition}")
             raise QueryError(f"edition {edition} has no provision {key!r}")
         return found
+
+    def duties(self, role: str, edition: int | None = None, include_general: bool = False) -> dict[str, Any]:
+        """Everything that falls on a role in an edition, as the CLI prints it and the API returns it."""
+        if role not in self.corpus.roles:
+            raise QueryError(f"unknown role {role!r}; see `wtkb roles` or GET /api/roles")
+        year = self._edition(edition)
+        found = duties_for(self.corpus, role, year, include_general)
+        url = self.corpus.editions[year].url
+        return {
+            "role": role,
+            "label": self.corpus.roles[role].label,
+            "includes": sorted(self.corpus.expand_role(role) - {role}),
+            "edition": year,
+            "provisions": [provision_json(p, url) for p in found.specific],
+            "general": [provision_json(p, url) for p in found.general],
+        }
 
     # ------------------------------------------------------------ flowcharts and deadlines
 

@@ -100,3 +100,15 @@ def test_search_page_shows_results_and_errors(client: TestClient) -> None:
     bad = client.get("/", params={"q": " "})
     assert bad.status_code == 400 and "the query is empty" in bad.text
     assert client.get("/").status_code == 200
+
+
+def test_duties_for_a_role_include_narrower_roles(client: TestClient) -> None:
+    body = client.get("/api/roles/schools/duties").json()
+    assert body["includes"] == ["dsl"]
+    assert [p["key"] for p in body["provisions"]] == ["schools-refer"] and body["general"] == []
+    general = client.get("/api/roles/schools/duties", params={"include_general": "true"}).json()["general"]
+    assert [p["key"] for p in general] == ["talking-to-family"]
+    police = client.get("/api/roles/police/duties").json()["provisions"]
+    assert [(p["key"], p["force"]) for p in police] == [("section-47-enquiry", "must")]
+    bad = client.get("/api/roles/wizard/duties")
+    assert bad.status_code == 400 and "unknown role 'wizard'" in bad.json()["detail"]
