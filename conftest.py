@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kb.embed import Embedder
-from kb.settings import PROJECT_ROOT, Settings
+from kb.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -18,4 +18,5 @@ def embedder() -> Embedder:
 @pytest.fixture(scope="session")
 def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The bundled corpus with an index of its own, so tests never touch the developer's index."""
-    return Settings(corpus_dir=PROJECT_ROOT / "corpus", index_dir=tmp_path_factory.mktemp("real-index"))
+    corpus = Settings().corpus_dir  # the bundled corpus, or WTKB_CORPUS_DIR when set
+    return Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("real-index"))

@@ -31,7 +31,7 @@ def indexed(real_client: TestClient) -> TestClient:
     return real_client
 
 
-@when(parsers.parse('I search for "{query}"'))
+@when(parsers.re(r'I search for "(?P<query>[^"]*)"'))
 def search(real_client: TestClient, answer: dict, query: str) -> None:
     answer["response"] = real_client.get("/api/search", params={"q": query, "limit": 10})
 
