@@ -155,10 +155,12 @@ def stats(
         if as_json:
             print(json.dumps([r.to_dict() for r in rows], indent=2))
             return
-        table = Table("edition", "chapter", "title", "covered", "%", "uncovered paragraphs")
+        columns = ("edition", "chapter", "title", "provisions", "citing a para", "paras covered", "uncovered")
+        table = Table(*columns)
         for r in rows:
+            covered = f"{r.covered}/{r.total} ({r.percent:.0f}%)" if r.total else "range not recorded"
             table.add_row(
-                str(r.edition), r.chapter, r.title, f"{r.covered}/{r.total}", f"{r.percent:.0f}", r.uncovered
+                str(r.edition), r.chapter, r.title, str(r.provisions), str(r.with_para), covered, r.uncovered
             )
         out.print(table)
         return

@@ -66,42 +66,51 @@ def counts(corpus: Corpus) -> dict[str, Counter]:
 
 @dataclass(frozen=True)
 class ChapterCoverage:
+    """One chapter's provisions and, where SOURCE.yaml records its paragraph range, their coverage."""
+
     edition: int
     chapter: str
     title: str
-    total: int
+    provisions: int
+    with_para: int
+    total: int | None  # numbered paragraphs in the chapter; None when SOURCE.yaml does not record them
     covered: int
     uncovered: str
 
     @property
-    def percent(self) -> float:
-        return 100.0 * self.covered / self.total if self.total else 0.0
+    def percent(self) -> float | None:
+        return round(100.0 * self.covered / self.total, 1) if self.total else None
 
     def to_dict(self) -> dict[str, object]:
-        return {**self.__dict__, "percent": round(self.percent, 1)}
+        return {**self.__dict__, "percent": self.percent}
 
 
 def coverage(corpus: Corpus) -> list[ChapterCoverage]:
-    """Per chapter listed in SOURCE.yaml: how many of its numbered paragraphs some provision cites."""
+    """Per chapter of each edition's SOURCE.yaml: how many numbered paragraphs some provision cites.
+
+    Chapters whose paragraph range is unknown still report how many of their provisions cite a
+    paragraph number at all, so a gap in the citations is visible rather than silently skipped.
+    """
     rows = []
     for year, edition in sorted(corpus.editions.items()):
-        cited: set[Para] = set()
-        for p in corpus.provisions:
-            if p.edition == year and p.para:
-                cited |= expand_paras(p.para)
+        in_edition = [p for p in corpus.provisions if p.edition == year]
         for chapter in edition.source.get("chapters") or []:
-            if not chapter.get("paras"):
-                continue
-            paras = expand_paras(str(chapter["paras"]))
-            hit = paras & cited
+            number = str(chapter["chapter"])
+            provisions = [p for p in in_edition if p.chapter == number]
+            cited: set[Para] = set()
+            for p in provisions:
+                cited |= expand_paras(p.para) if p.para else set()
+            paras = expand_paras(str(chapter["paras"])) if chapter.get("paras") else set()
             rows.append(
                 ChapterCoverage(
-                    year,
-                    str(chapter["chapter"]),
-                    str(chapter.get("title", "")),
-                    len(paras),
-                    len(hit),
-                    compact(paras - hit),
+                    edition=year,
+                    chapter=number,
+                    title=str(chapter.get("title", "")),
+                    provisions=len(provisions),
+                    with_para=sum(1 for p in provisions if p.para),
+                    total=len(paras) if paras else None,
+                    covered=len(paras & cited),
+                    uncovered=compact(paras - cited),
                 )
             )
     return rows

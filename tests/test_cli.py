@@ -101,6 +101,8 @@ def test_stats_counts_and_coverage(tmp_path: Path) -> None:
             "edition": 2023,
             "chapter": "3",
             "title": "Providing help",
+            "provisions": 4,
+            "with_para": 4,
             "total": 5,
             "covered": 4,
             "uncovered": "14",
