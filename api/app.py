@@ -105,7 +105,7 @@ def create_app(settings: Settings | None = None, knowledge: Knowledge | None = N
     @app.get("/api/roles")
     def roles(kb: KnowledgeDep) -> dict[str, dict[str, Any]]:
         """The roles vocabulary."""
-        return {k: {"label": r.label, "includes": list(r.includes)} for k, r in kb.corpus.roles.items()}
+        return {k: r.to_dict() for k, r in kb.corpus.roles.items()}
 
     @app.get("/api/roles/{role}/duties")
     def role_duties(

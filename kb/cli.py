@@ -180,12 +180,7 @@ def roles(as_json: JsonOpt = False) -> None:
     """The roles vocabulary used to say whom a provision applies to."""
     corpus = knowledge().corpus
     if as_json:
-        print(
-            json.dumps(
-                {k: {"label": r.label, "includes": list(r.includes)} for k, r in corpus.roles.items()},
-                indent=2,
-            )
-        )
+        print(json.dumps({k: r.to_dict() for k, r in corpus.roles.items()}, indent=2))
         return
     table = Table("role", "who", "includes")
     for key, role in corpus.roles.items():

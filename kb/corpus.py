@@ -41,6 +41,10 @@ class Role:
     key: str
     label: str
     includes: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # words people use for the role in a question ("the council", "a GP")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "includes": list(self.includes), "aliases": list(self.aliases)}
 
 
 @dataclass(frozen=True)
@@ -183,7 +187,9 @@ def load_roles(path: Path, root: Path) -> tuple[dict[str, Role], list[Problem]]:
         if not isinstance(value, dict) or not isinstance(value.get("label"), str):
             problems.append(Problem(where, line, f"role {key!r} needs a label"))
             continue
-        roles[key] = Role(key, value["label"], tuple(value.get("includes") or ()))
+        roles[key] = Role(
+            key, value["label"], tuple(value.get("includes") or ()), tuple(value.get("aliases") or ())
+        )
     for role in roles.values():
         for inner in role.includes:
             if inner not in roles:
