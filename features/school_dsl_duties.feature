@@ -10,13 +10,13 @@ Feature: A school's designated safeguarding lead lists what falls on schools
     When I list the duties for "schools"
     Then the list is for the 2023 edition and includes designated safeguarding leads
     And it includes the legal duty "schools-safeguarding-duty" under "Education Act 2002"
-    And it includes "dsl-appointment" as statutory guidance
+    And it includes "education-in-strategic-arrangements" as statutory guidance
     And within each chapter legal duties come first, then statutory guidance, then advice
     And every provision on the list names schools, colleges, early years or DSLs among its roles
 
   Scenario: A DSL's own list
     When I list the duties for "dsl"
-    Then it includes "dsl-appointment" as statutory guidance
+    Then it includes the legal duty "kcsie-have-regard" under "Education Act 2002"
     And every provision on the list names designated safeguarding leads among its roles
 
   Scenario: What applies to every practitioner is listed apart
