@@ -384,9 +384,12 @@ def _key_problems(provisions: list[Provision]) -> list[Problem]:
             problems.append(
                 Problem(p.path, p.line, f"duplicate key {p.key!r} (first at {other.path}:{other.line})")
             )
+    keys = {(p.edition, p.key) for p in provisions}
     for p in provisions:
         if p.replaces and not any(q.key == p.replaces and q.edition < p.edition for q in provisions):
             problems.append(Problem(p.path, p.line, f"replaces {p.replaces!r}, which no earlier edition has"))
+        if p.replaces and (p.edition, p.replaces) in keys:
+            problems.append(Problem(p.path, p.line, f"replaces {p.replaces!r}, which this edition still has"))
     return problems
 
 

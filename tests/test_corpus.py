@@ -145,7 +145,18 @@ def test_replaces_names_a_key_in_an_earlier_edition(tmp_path: Path) -> None:
     from tests.conftest import write_corpus
 
     corpus = write_corpus(tmp_path, years=(2018, 2023))
-    edit(corpus, STAT, 'para="12"', 'para="12" replaces="talking-to-family"')
+    edit(corpus, ADV, "#talking-to-family", "#talking-with-family")
+    edit(corpus, ADV, 'para="13"', 'para="13" replaces="talking-to-family"')
     loaded = load_valid_corpus(corpus)
-    assert loaded.get(2023, "schools-refer").replaces == "talking-to-family"
+    assert loaded.get(2023, "talking-with-family").replaces == "talking-to-family"
     assert loaded.current_edition == 2023
+
+
+def test_a_successor_cannot_stand_beside_what_it_replaces(tmp_path: Path) -> None:
+    from tests.conftest import write_corpus
+
+    corpus = write_corpus(tmp_path, years=(2018, 2023))
+    edit(corpus, STAT, 'para="12"', 'para="12" replaces="section-47-enquiry"')
+    assert f"corpus/{STAT}:15: replaces 'section-47-enquiry', which this edition still has" in problems(
+        corpus
+    )

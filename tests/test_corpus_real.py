@@ -37,6 +37,169 @@ TIMESCALES_2023 = [
 ]
 
 
+# Earlier editions, cited by section heading as their SOURCE.yaml explains.
+CH5_2010 = "Chapter 5, Managing individual cases: "
+TIMESCALES_EARLIER = [
+    (
+        2010,
+        "referral-decision",
+        "1 working day",
+        "referral-received",
+        "5",
+        CH5_2010 + "response of local authority children's social care to a referral",
+        "should",
+    ),
+    (
+        2010,
+        "referral-written-confirmation",
+        "48 hours",
+        "referral-made",
+        "5",
+        CH5_2010 + "referral to local authority children's social care",
+        "should",
+    ),
+    (
+        2010,
+        "initial-assessment-timescale",
+        "10 working days",
+        "referral-received",
+        "5",
+        CH5_2010 + "initial assessment",
+        "should",
+    ),
+    (
+        2010,
+        "core-assessment-timescale",
+        "35 working days",
+        "core-assessment-start",
+        "5",
+        CH5_2010 + "core assessment",
+        "should",
+    ),
+    (
+        2010,
+        "icpc-timescale",
+        "15 working days",
+        "strategy-discussion",
+        "5",
+        CH5_2010 + "initial child protection conference",
+        "should",
+    ),
+    (
+        2010,
+        "first-core-group",
+        "10 working days",
+        "initial-conference",
+        "5",
+        CH5_2010 + "the core group",
+        "should",
+    ),
+    (
+        2010,
+        "first-review-conference",
+        "3 months",
+        "initial-conference",
+        "5",
+        CH5_2010 + "child protection review conference",
+        "should",
+    ),
+    (
+        2010,
+        "subsequent-review-conferences",
+        "6 months",
+        "previous-review-conference",
+        "5",
+        CH5_2010 + "child protection review conference",
+        "should",
+    ),
+    (
+        2013,
+        "referral-decision",
+        "1 working day",
+        "referral-received",
+        "1",
+        "Chapter 1: Assessing need and providing help",
+        "should",
+    ),
+    (
+        2013,
+        "assessment-timescale",
+        "45 working days",
+        "referral-received",
+        "1",
+        "Chapter 1: Assessing need and providing help",
+        "should",
+    ),
+    (
+        2015,
+        "assessment-timescale",
+        "45 working days",
+        "referral-received",
+        "1",
+        "Chapter 1: Assessing need and providing help",
+        "should",
+    ),
+    (
+        2015,
+        "serious-incident-notification",
+        "5 working days",
+        "aware-of-incident",
+        "4",
+        "Chapter 4: Learning and improvement framework",
+        "should",
+    ),
+    (
+        2015,
+        "scr-decision",
+        "1 month",
+        "incident-notified",
+        "4",
+        "Chapter 4: Learning and improvement framework",
+        "should",
+    ),
+    (2018, "referral-decision", "1 working day", "referral-received", "1", "Referral", "should"),
+    (2018, "referral-feedback", "1 working day", "referral-received", "1", "Referral", "should"),
+    (2018, "assessment-timescale", "45 working days", "referral-received", "1", "Timeliness", "should"),
+    (
+        2018,
+        "icpc-timescale",
+        "15 working days",
+        "strategy-discussion",
+        "1",
+        "Initial child protection conferences",
+        "should",
+    ),
+    (
+        2018,
+        "first-core-group",
+        "10 working days",
+        "initial-conference",
+        "1",
+        "The child protection plan",
+        "should",
+    ),
+    (
+        2018,
+        "first-review-conference",
+        "3 months",
+        "initial-conference",
+        "1",
+        "Child protection review conference",
+        "should",
+    ),
+    (
+        2018,
+        "subsequent-review-conferences",
+        "6 months",
+        "previous-review-conference",
+        "1",
+        "Child protection review conference",
+        "should",
+    ),
+    (2018, "serious-incident-notification", "5 working days", "aware-of-incident", "4", "Chapter 4", "must"),
+]
+
+
 @pytest.fixture(scope="module")
 def corpus() -> Corpus:
     return load_corpus(Settings().corpus_dir)
@@ -48,7 +211,7 @@ def test_the_bundled_corpus_is_valid(corpus: Corpus) -> None:
 
 
 @pytest.mark.parametrize(
-    ("edition", "key", "within", "start", "chapter", "section", "force"), TIMESCALES_2023
+    ("edition", "key", "within", "start", "chapter", "section", "force"), TIMESCALES_2023 + TIMESCALES_EARLIER
 )
 def test_timescales_are_pinned_to_their_citations(
     corpus: Corpus, edition: int, key: str, within: str, start: str, chapter: str, section: str, force: str
@@ -70,3 +233,19 @@ def test_the_rapid_review_has_no_unconfirmed_timescale(corpus: Corpus) -> None:
 def test_serious_incident_notification_is_a_legal_duty(corpus: Corpus) -> None:
     p = corpus.get(2023, "serious-incident-notification")
     assert p.basis == "Children Act 2004, s.16C(1)" and "local-authority" in p.roles
+
+
+def test_2013_replaced_the_initial_and_core_assessments(corpus: Corpus) -> None:
+    """2010 had two assessment timescales; from 2013 there is one maximum of 45 working days."""
+    for year in (2013, 2015, 2018, 2023):
+        assert corpus.get(year, "initial-assessment-timescale") is None
+        assert corpus.get(year, "core-assessment-timescale") is None
+        assert corpus.get(year, "assessment-timescale").timescale.within == "45 working days"
+
+
+def test_successions_name_the_provisions_they_replace(corpus: Corpus) -> None:
+    partners = corpus.get(2018, "safeguarding-partners-duty")
+    assert partners.replaces == "lscb-establishment"
+    assert (
+        corpus.get(2015, "lscb-establishment") is not None and corpus.get(2018, "lscb-establishment") is None
+    )
