@@ -174,12 +174,10 @@ def load_roles(path: Path, root: Path) -> tuple[dict[str, Role], list[Problem]]:
     where = rel(path, root)
     if not path.exists():
         return {}, [Problem(where, 1, "roles vocabulary missing")]
-    try:
-        data = yamlfile.load_file(path, with_lines=True) or {}
-    except yamlfile.YamlError as exc:
-        return {}, [Problem(where, exc.line, str(exc))]
+    data, problems = yamlfile.read_mapping(path, where)
+    if data is None:
+        return {}, problems
     roles: dict[str, Role] = {}
-    problems: list[Problem] = []
     for key, value in data.items():
         if key == yamlfile.LINE:
             continue
@@ -203,12 +201,9 @@ def load_edition(folder: Path, root: Path) -> tuple[Edition | None, list[Problem
     where = rel(path, root)
     if not path.exists():
         return None, [Problem(where, 1, "SOURCE.yaml missing: every edition records its source")]
-    try:
-        data = yamlfile.load_file(path)
-    except yamlfile.YamlError as exc:
-        return None, [Problem(where, exc.line, str(exc))]
-    if not isinstance(data, dict):
-        return None, [Problem(where, 1, "SOURCE.yaml must be a mapping")]
+    data, problems = yamlfile.read_mapping(path, where, with_lines=False)
+    if data is None:
+        return None, problems
     missing = [k for k in SOURCE_REQUIRED if not data.get(k)]
     if missing:
         return None, [Problem(where, 1, f"SOURCE.yaml lacks {', '.join(missing)}")]

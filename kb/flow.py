@@ -208,11 +208,10 @@ def load_flowchart(
 ) -> tuple[Flowchart | None, list[Problem]]:
     """Load and check one flowchart file against its edition's provision keys and the roles."""
     where = rel(path, root)
-    try:
-        raw = yamlfile.load_file(path, with_lines=True)
-    except yamlfile.YamlError as exc:
-        return None, [Problem(where, exc.line, str(exc))]
-    if not isinstance(raw, dict) or not raw.get("key") or not isinstance(raw.get("steps"), list):
+    raw, problems = yamlfile.read_mapping(path, where)
+    if raw is None:
+        return None, problems
+    if not raw.get("key") or not isinstance(raw.get("steps"), list):
         return None, [Problem(where, 1, "a flowchart needs 'key', 'title' and a list of 'steps'")]
     problems = [Problem(where, 1, f"unknown flowchart field {k!r}") for k in sorted(set(raw) - CHART_KEYS)]
     raw_steps = [item for item in raw["steps"] if isinstance(item, dict)]

@@ -7,6 +7,8 @@ from typing import Any
 
 import yaml
 
+from kb.problems import Problem
+
 LINE = "__line__"
 
 
@@ -49,6 +51,19 @@ def load_text(text: str, line_offset: int = 0, with_lines: bool = False) -> Any:
 def load_file(path: Path, with_lines: bool = False) -> Any:
     """Parse a YAML file, raising ``YamlError`` with a line number when it is malformed."""
     return load_text(path.read_text(encoding="utf-8"), with_lines=with_lines)
+
+
+def read_mapping(
+    path: Path, where: str, with_lines: bool = True
+) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """A corpus YAML file that must hold a mapping, or the problem (with its line) that stops it."""
+    try:
+        data = load_file(path, with_lines=with_lines)
+    except YamlError as exc:
+        return None, [Problem(where, exc.line, str(exc))]
+    if not isinstance(data, dict):
+        return None, [Problem(where, 1, "expected a YAML mapping (key: value lines)")]
+    return data, []
 
 
 def strip_lines(value: Any) -> Any:
