@@ -66,22 +66,18 @@ def deadlines(
     start: date,
     actual: dict[str, date] | None = None,
     overlay: Overlay | None = None,
-    steps: list[Step] | None = None,
 ) -> list[StepDeadline]:
-    """Due dates for ``steps`` (default: every step, in order) of a case whose first step was on ``start``."""
+    """Due dates for every step, in order, of a case whose first step happened on ``start``."""
     actual = dict(actual or {})
     unknown = set(actual) - set(chart.ids)
     if unknown:
         raise FlowError(f"dates given for steps the flowchart lacks: {', '.join(sorted(unknown))}")
-    first = chart.steps[0].id
-    actual.setdefault(first, start)  # the case starts when its first step happens
+    actual.setdefault(chart.steps[0].id, start)  # the case starts when its first step happens
 
     def dated(step_id: str, seen: frozenset[str]) -> tuple[date, bool] | None:
         """The step's date and whether it is projected; None when nothing fixes it."""
         if step_id in actual:
             return actual[step_id], False
-        if step_id == first:
-            return start, False
         due = due_of(chart.step(step_id), seen)
         return (due[0], True) if due else None  # not happened yet: its due date stands in for it
 
@@ -95,7 +91,7 @@ def deadlines(
         return due_date(anchor[0], timescale), anchor[1]
 
     rows = []
-    for step in steps or list(chart.steps):
+    for step in chart.steps:
         timescale, origin, note = effective_timescale(step, overlay, chart)
         due = due_of(step, frozenset())
         rows.append(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -95,12 +95,10 @@ class LoadedIndex:
     provisions: list[Provision]
     retriever: bm25s.BM25
     collection: Any
-    editions: dict[int, str]
-    roles: dict[str, set[str]]
-    positions: dict[str, int] = field(default_factory=dict)
+    positions: dict[str, int]  # uid -> row in provisions, to map Chroma ids back
 
     @classmethod
-    def open(cls, settings: Settings, roles: dict[str, set[str]], editions: dict[int, str]) -> LoadedIndex:
+    def open(cls, settings: Settings) -> LoadedIndex:
         build = current_build(settings.index_dir)
         if build is None:
             raise IndexMissing(f"no index in {settings.index_dir}: run `wtkb build` first")
@@ -110,7 +108,7 @@ class LoadedIndex:
         client = chroma_client(settings, build / "chroma")
         collection = client.get_collection(collection_name(settings, build.name))
         positions = {p.uid: i for i, p in enumerate(provisions)}
-        return cls(build, provisions, retriever, collection, editions, roles, positions)
+        return cls(build, provisions, retriever, collection, positions)
 
 
 class Searcher:
@@ -136,7 +134,7 @@ class Searcher:
         if build is None:
             raise IndexMissing(f"no index in {self.settings.index_dir}: run `wtkb build` first")
         if self._index is None or self._index.build != build:
-            self._index = LoadedIndex.open(self.settings, self._roles, self._editions)
+            self._index = LoadedIndex.open(self.settings)
         return self._index
 
     @property
@@ -222,6 +220,6 @@ class Searcher:
                 fused[position] = fused.get(position, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
         best = sorted(fused.items(), key=lambda item: (-item[1], index.provisions[item[0]].uid))[: q.limit]
         return [
-            Hit(index.provisions[i], score, index.editions.get(index.provisions[i].edition, ""))
+            Hit(index.provisions[i], score, self._editions.get(index.provisions[i].edition, ""))
             for i, score in best
         ]
