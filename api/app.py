@@ -142,8 +142,10 @@ def create_app(settings: Settings | None = None, knowledge: Knowledge | None = N
         """Each step's due date for a case in working days, with drift for steps that have happened."""
         return kb.deadlines(request.flow, request.start, request.edition, request.actual, request.local)
 
+    from api.statutory import router as statutory_router
     from web.pages import router
 
+    app.include_router(statutory_router)
     app.include_router(router)
     return app
 

@@ -143,6 +143,37 @@ def search(
         print_provision(hit.provision, hit.score)
 
 
+VERDICT_STYLE = {"statutory": "green", "advice": "blue", "not_in_guidance": "yellow", "contradicts": "red"}
+
+
+@app.command()
+def statutory(
+    statement: Annotated[str, typer.Argument(help="A claim to check, e.g. 'we must refer within 24 hours'.")],
+    edition: Annotated[
+        str | None, typer.Option("--edition", "-e", help="Edition year (default: the current one).")
+    ] = None,
+    role: Annotated[str | None, typer.Option(help="Who the statement is about, if it does not say.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Is this statutory? Verdict (statutory, advice, not_in_guidance or contradicts) with evidence."""
+    kb = knowledge()
+    try:
+        result = kb.statutory(statement, parse_edition(edition), role)
+    except (QueryError, IndexMissing) as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    verdict = result["verdict"]
+    force = f" ({result['force']})" if result["force"] else ""
+    style = VERDICT_STYLE[verdict]
+    out.print(f"[bold {style}]{verdict}{force}[/]  confidence {result['confidence']:.2f}", highlight=False)
+    out.print(result["explanation"], highlight=False, soft_wrap=True)
+    out.print()
+    for hit in result["evidence"]:
+        print_provision(kb.provision(hit["edition"], hit["key"]), hit["score"])
+
+
 @app.command()
 def stats(
     coverage_: Annotated[bool, typer.Option("--coverage", help="Paragraph coverage per chapter.")] = False,

@@ -8,6 +8,7 @@ calibration between the two, which is why it is used instead of a weighted sum.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,35 @@ from kb.settings import Settings
 
 STATUSES = ("statutory", "advice")
 FORCES = ("must", "should")
+
+
+# Abbreviations practitioners type that the guidance spells out; the model does not know most of them.
+ABBREVIATIONS = {
+    "icpc": "initial child protection conference",
+    "rcpc": "review child protection conference",
+    "cp": "child protection",
+    "cin": "child in need",
+    "lado": "local authority designated officer",
+    "dsl": "designated safeguarding lead",
+    "s47": "section 47",
+    "s17": "section 17",
+    "mash": "multi-agency safeguarding hub",
+    "icb": "integrated care board",
+    "ccg": "clinical commissioning group",
+    "cdop": "child death overview panel",
+    "cspr": "child safeguarding practice review",
+    "lscb": "local safeguarding children board",
+    "scr": "serious case review",
+    "yot": "youth offending team",
+    "epo": "emergency protection order",
+}
+_ABBREVIATION = re.compile(r"\b(" + "|".join(ABBREVIATIONS) + r")s?\b", re.IGNORECASE)
+
+
+def expand_abbreviations(text: str) -> str:
+    """'ICPC' -> 'ICPC (initial child protection conference)', so both retrievers see the words the
+    guidance uses while the abbreviation still matches any text that uses it."""
+    return _ABBREVIATION.sub(lambda m: f"{m.group(0)} ({ABBREVIATIONS[m.group(1).lower()]})", text)
 
 
 class QueryError(ValueError):
@@ -110,6 +140,14 @@ class LoadedIndex:
         positions = {p.uid: i for i, p in enumerate(provisions)}
         return cls(build, provisions, retriever, collection, positions)
 
+    def vectors(self, uids: list[str]) -> np.ndarray:
+        """The stored embeddings of some provisions, in the order asked (rows are unit length)."""
+        if not uids:
+            return np.zeros((0, 0), dtype=np.float32)
+        got = self.collection.get(ids=uids, include=["embeddings"])
+        by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+        return np.array([by_id[u] for u in uids], dtype=np.float32)
+
 
 class Searcher:
     """Answers queries against the live build, reopening it when a new build is swapped in."""
@@ -162,7 +200,15 @@ class Searcher:
             raise QueryError(f"unknown role {query.role!r}; see `wtkb roles` or GET /api/roles")
         if not 1 <= query.limit <= self.settings.max_limit:
             raise QueryError(f"limit must be between 1 and {self.settings.max_limit}")
-        return Query(text, query.edition, query.status, query.force, query.role, query.chapter, query.limit)
+        return Query(
+            expand_abbreviations(text),
+            query.edition,
+            query.status,
+            query.force,
+            query.role,
+            query.chapter,
+            query.limit,
+        )
 
     def _matches(self, p: Provision, q: Query, edition: int | None) -> bool:
         roles = self._roles[q.role] if q.role else None

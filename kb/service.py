@@ -8,6 +8,7 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
+from kb.checker import Checker
 from kb.corpus import Corpus, Provision, load_corpus
 from kb.deadlines import deadlines
 from kb.duties import duties_for
@@ -15,6 +16,7 @@ from kb.embed import Embedder
 from kb.flow import Flowchart, FlowError
 from kb.search import Hit, Query, QueryError, Searcher, provision_json
 from kb.settings import Settings
+from kb.statutory import Calibration
 
 
 class Knowledge:
@@ -42,6 +44,17 @@ class Knowledge:
 
     def search(self, query: Query) -> list[Hit]:
         return self.searcher.search(query)
+
+    @cached_property
+    def checker(self) -> Checker:
+        calibration = Calibration.load(self.settings.calibration_file)
+        return Checker(self.corpus, self.searcher, lambda q: self.embedder.encode_query(q), calibration)
+
+    def statutory(
+        self, statement: str, edition: int | None = None, role: str | None = None
+    ) -> dict[str, Any]:
+        """Is this statement statutory, advice, not in the guidance, or contradicted by it, and why."""
+        return self.checker.check(statement, edition, role)
 
     def provision(self, edition: int, key: str) -> Provision:
         """One provision as the live index holds it, so it always agrees with search results."""

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, description="reciprocal rank fusion constant (Cormack et al. 2009)")
     query_cache_size: int = 1024
     max_dates: int = Field(60, description="most dates one deadlines or scenario request may carry")
+    calibration_file: Path = Field(
+        PROJECT_ROOT / "kb" / "calibration.json",
+        description="the statutory checker's fitted threshold (written by bench/statutory.py --write)",
+    )
 
 
 @lru_cache(maxsize=1)

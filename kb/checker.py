@@ -1,0 +1,142 @@
+"""The statutory checker over the live index: retrieve, decide (kb.statutory), explain, and shape the
+answer the CLI prints and the API returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from kb.claim import Claim, event_name, read_claim
+from kb.corpus import Corpus, Provision
+from kb.search import Query, QueryError, Searcher, expand_abbreviations, provision_json
+from kb.statutory import Calibration, Candidate, Decision, Example, decide
+
+POOL = 10  # candidates the decision looks at; the verdict rests on the most similar one
+EVERYONE = "all-practitioners"
+
+
+@dataclass
+class Checker:
+    corpus: Corpus
+    searcher: Searcher
+    encode: Callable[[str], np.ndarray]
+    calibration: Calibration
+
+    def actors_match(self, claimed: frozenset[str], provision_roles: tuple[str, ...]) -> bool:
+        """Whether an actor the statement names is one the provision applies to (or a narrower or
+        broader form of it: 'the council' matches children's social care)."""
+        if EVERYONE in provision_roles:
+            return True
+        expand = self.corpus.expand_role
+        return any(r in expand(c) or c in expand(r) for c in claimed for r in provision_roles)
+
+    def read(self, statement: str, role: str | None) -> Claim:
+        claim = read_claim(statement, self.corpus.roles)
+        if role and not claim.roles:  # "--role schools" says who the statement is about
+            return Claim(claim.text, claim.duration, claim.event, frozenset({role}), claim.denial)
+        return claim
+
+    def candidates(self, statement: str, edition: int | None) -> list[Candidate]:
+        """The provisions retrieved for the statement, most similar first. A role does not filter
+        them: "for the police" should hear that the guidance puts a duty on someone else."""
+        hits = self.searcher.search(Query(statement, edition, limit=POOL))
+        if not hits:
+            return []
+        vectors = self.searcher.index.vectors([h.provision.uid for h in hits])
+        similarity = vectors @ self.encode(expand_abbreviations(statement.strip()))
+        ranked = sorted(zip(hits, similarity, strict=True), key=lambda hs: -float(hs[1]))
+        return [Candidate(h.provision, float(s)) for h, s in ranked]
+
+    def check(self, statement: str, edition: int | None = None, role: str | None = None) -> dict[str, Any]:
+        """The verdict JSON (DESIGN.md section 4) for one statement."""
+        if edition == 0:
+            raise QueryError("a verdict needs one edition: give a year, not 'all'")
+        if role is not None and role not in self.corpus.roles:
+            raise QueryError(f"unknown role {role!r}; see `wtkb roles` or GET /api/roles")
+        found = self.candidates(statement, edition)
+        claim = self.read(statement, role)
+        decision = decide(claim, found, self.calibration.threshold, self.actors_match)
+        return self.to_json(statement, edition or self.corpus.current_edition, claim, decision, found)
+
+    def to_json(
+        self, statement: str, edition: int, claim: Claim, d: Decision, found: list[Candidate]
+    ) -> dict[str, Any]:
+        best = found[0].similarity if found else 0.0
+        covered = self.calibration.in_guidance(best)
+        p = d.evidence.provision if d.evidence and d.verdict != "not_in_guidance" else None
+        ordered = [d.evidence] + [c for c in found if c is not d.evidence] if d.evidence else found
+        return {
+            "statement": statement,
+            "edition": edition,
+            "verdict": d.verdict,
+            "reason": d.reason,
+            "force": p.force if p and d.verdict == "statutory" else None,
+            "basis": p.basis if p and d.verdict == "statutory" else None,
+            "roles": list(p.roles) if p else [],
+            "confidence": round(1 - covered if d.verdict == "not_in_guidance" else covered, 3),
+            "explanation": self.explain(d, claim),
+            "evidence": [self.hit(c) for c in ordered[:3]],
+        }
+
+    def hit(self, c: Candidate) -> dict[str, Any]:
+        url = self.corpus.editions[c.provision.edition].url
+        return {**provision_json(c.provision, url), "score": round(c.similarity, 4)}
+
+    def labels(self, roles: Any) -> str:
+        names = [self.corpus.roles[r].label.split(" (")[0] for r in sorted(roles) if r in self.corpus.roles]
+        return " and ".join(names) or "no named role"
+
+    def explain(self, d: Decision, claim: Claim) -> str:
+        """One or two plain sentences built from the evidence, ending with its citation."""
+        if d.evidence is None:
+            return "Nothing in this edition of the guidance is about this statement."
+        p = d.evidence.provision
+        about = f"{p.title} ({p.cite()})"
+        return {
+            "low_similarity": f"The guidance does not say this; the closest provision is {about}.",
+            "no_timescale": f"The guidance sets no {claim.duration} timescale for this: see {about}.",
+            "timescale": f"The guidance sets {_span(p, d.detail.get('says'))}, "
+            f"not {claim.duration}: {about}.",
+            "event": f"The timescale runs from {event_name(d.detail.get('says'))}, not from "
+            f"{event_name(d.detail.get('claimed'))}: {about}.",
+            "actor": f"The guidance puts this on {self.labels(p.roles)}, "
+            f"not {self.labels(claim.roles)}: {about}.",
+            "denial": f"The guidance does require this ({_force(p)}): {about}.",
+            "polarity": f"The guidance says the opposite: {about}.",
+            "status": _status_sentence(p) + f" {about}.",
+        }[d.reason]
+
+
+def _span(p: Provision, stated: str | None) -> str:
+    """The provision's own timescale with the event it runs from, else the spans its text states."""
+    return f"{p.timescale.within} from {event_name(p.timescale.start)}" if p.timescale else str(stated)
+
+
+def _force(p: Provision) -> str:
+    return f"a legal duty under {p.basis}" if p.force == "must" else "statutory guidance, to follow"
+
+
+def _status_sentence(p: Provision) -> str:
+    if p.status == "advice":
+        return "The guidance says this as advice or good practice, not as a requirement:"
+    if p.force == "must":
+        return f"This is a legal duty under {p.basis}:"
+    return f"This is statutory guidance ({p.basis}): follow it unless there is good reason not to:"
+
+
+def examples(checker: Checker, items: list[dict[str, Any]], edition: int | None = None) -> list[Example]:
+    """Development-set statements with their claims read and candidates retrieved, so that
+    calibration and evaluation can replay the decision at any threshold without searching again."""
+    return [
+        Example(
+            item["statement"],
+            item["verdict"],
+            checker.read(item["statement"], None),
+            tuple(checker.candidates(item["statement"], edition)),
+        )
+        for item in items
+    ]

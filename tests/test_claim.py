@@ -1,0 +1,95 @@
+"""Reading what a statement claims: durations, events, actors, denials."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.claim import Duration, actors_claimed, denies, durations, event_after, read_claim, roles_named
+from kb.corpus import Role
+
+ROLES = {
+    "local-authority": Role(
+        "local-authority", "Local authority", ("la-social-care", "lado"), ("council", "local authority")
+    ),
+    "la-social-care": Role(
+        "la-social-care", "Children's social care", (), ("social worker", "children's social care")
+    ),
+    "lado": Role("lado", "LADO", (), ("lado", "local authority designated officer")),
+    "police": Role("police", "Police", (), ("police",)),
+    "schools": Role("schools", "Schools", ("dsl",), ("school", "schools")),
+    "dsl": Role("dsl", "DSL", (), ("dsl", "designated safeguarding lead")),
+    "all-practitioners": Role(
+        "all-practitioners", "All practitioners", (), ("practitioner", "practitioners")
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("within one working day", Duration(1, "working day")),
+        ("has up to three working days", Duration(3, "working day")),
+        ("within 15 working-days of it", Duration(15, "working day")),
+        ("every two years", Duration(24, "month")),
+        ("no later than six months after", Duration(6, "month")),
+        ("at least every four weeks", Duration(4, "week")),
+        ("within 24 hours", Duration(24, "hour")),
+        ("a report once a year", Duration(12, "month")),
+        ("publish annually", Duration(12, "month")),
+        ("at least once in every 12-month period", Duration(12, "month")),
+    ],
+)
+def test_durations_in_words_and_digits(text: str, expected: Duration) -> None:
+    assert durations(text)[0][0] == expected
+
+
+@pytest.mark.parametrize("text", ["a 12-year-old pupil", "the three safeguarding partners", "aged 16 to 25"])
+def test_ages_and_counts_are_not_durations(text: str) -> None:
+    assert durations(text) == []
+
+
+def test_the_event_a_timescale_runs_from_is_the_first_named_after_it() -> None:
+    text = "The ICPC must be held within 15 working days of the referral, not the strategy discussion."
+    spans = durations(text)
+    assert event_after(text, spans[0][1]) == "referral-received"
+    claim = read_claim("The conference must be within 15 working days of the strategy discussion.", ROLES)
+    assert (claim.duration, claim.event) == (Duration(15, "working day"), "strategy-discussion")
+
+
+def test_longest_alias_wins_so_one_phrase_names_one_role() -> None:
+    assert roles_named("Tell the local authority designated officer.", ROLES) == {"lado"}
+    assert roles_named("Tell the local authority and the police.", ROLES) == {"local-authority", "police"}
+    assert roles_named("The policeman's schoolbag", ROLES) == set()  # whole words only
+
+
+@pytest.mark.parametrize(
+    ("text", "actors"),
+    [
+        ("It's the police who decide within one working day what a referral needs.", {"police"}),
+        ("It's the police, not children's social care, who convene the conference.", {"police"}),
+        ("Only the designated safeguarding lead can make a referral.", {"dsl"}),
+        ("Channel panels are set up by the police; the council just sends someone along.", {"police"}),
+        ("The council must act, not the police.", {"local-authority"}),
+        ("Schools and the police must share information.", {"schools", "police"}),
+        ("Practitioners should share information.", set()),  # names nobody in particular
+        ("Youth offending teams sit within the local council.", set()),  # describes, asks nothing
+    ],
+)
+def test_the_actors_a_statement_holds_responsible(text: str, actors: set[str]) -> None:
+    assert actors_claimed(text, ROLES) == actors
+
+
+@pytest.mark.parametrize(
+    ("text", "denial"),
+    [
+        ("Social care doesn't need to acknowledge the referral.", True),
+        ("Schools can refuse to give the partners information.", True),
+        ("Independent scrutiny is optional.", True),
+        ("The council has no legal duty to make enquiries.", True),
+        ("Working Together is only advice.", True),
+        ("Working Together isn't optional for the council.", False),
+        ("The council must make enquiries.", False),
+    ],
+)
+def test_denials(text: str, denial: bool) -> None:
+    assert denies(text) is denial

@@ -1,0 +1,265 @@
+"""The "is this statutory?" checker: each decision path on synthetic provisions, calibration, and the
+real corpus through the library, the CLI and the API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api.app import create_app
+from kb.checker import examples
+from kb.claim import Claim, Duration
+from kb.corpus import Provision
+from kb.service import Knowledge
+from kb.statutory import Calibration, Candidate, Example, decide, fit_threshold, macro_f1
+from kb.timescale import Timescale
+
+DEV = Path(__file__).parent / "data" / "statutory_dev.yaml"
+
+
+def provision(key: str = "p", status: str = "statutory", **fields: object) -> Provision:
+    base: dict = {
+        "key": key, "edition": 2023, "chapter": "3", "chapter_title": "Help", "status": status,
+        "title": fields.pop("title", "Deciding on a referral"), "text": fields.pop("text", "A decision is made."),
+        "roles": fields.pop("roles", ("la-social-care",)), "checked": ("https://example.org",),
+        "path": "x.md", "line": 1, "force": "should" if status == "statutory" else None,
+        "basis": "Act 1989, s.17" if status == "statutory" else None,
+    }  # fmt: skip
+    return Provision(**{**base, **fields})
+
+
+def claim(
+    text: str = "x", duration: Duration | None = None, event: str | None = None, roles=(), denial=False
+) -> Claim:
+    return Claim(text, duration, event, frozenset(roles), denial)
+
+
+def same_role(claimed: frozenset[str], roles: tuple[str, ...]) -> bool:
+    return bool(claimed & set(roles))
+
+
+TIMED = provision(timescale=Timescale(1, "working day", "referral-received"))
+
+
+def verdict(c: Claim, *candidates: Candidate, threshold: float = 0.5) -> tuple[str, str]:
+    d = decide(c, candidates, threshold, same_role)
+    return d.verdict, d.reason
+
+
+def test_status_of_the_best_provision_when_nothing_differs() -> None:
+    assert verdict(claim(), Candidate(provision(), 0.8)) == ("statutory", "status")
+    assert verdict(claim(), Candidate(provision(status="advice"), 0.8)) == ("advice", "status")
+
+
+def test_abstains_below_the_threshold_and_with_nothing_retrieved() -> None:
+    assert verdict(claim(), Candidate(provision(), 0.49)) == ("not_in_guidance", "low_similarity")
+    assert verdict(claim()) == ("not_in_guidance", "low_similarity")
+
+
+def test_a_timescale_the_provision_does_not_set_is_not_in_the_guidance() -> None:
+    c = claim(duration=Duration(28, "day"))
+    assert verdict(c, Candidate(provision(), 0.8)) == ("not_in_guidance", "no_timescale")
+
+
+def test_a_different_timescale_contradicts() -> None:
+    c = claim(duration=Duration(3, "working day"))
+    assert verdict(c, Candidate(TIMED, 0.8)) == ("contradicts", "timescale")
+
+
+def test_a_timescale_stated_only_in_the_text_counts() -> None:
+    yearly = provision(text="They publish a report at least once in every 12-month period.")
+    assert verdict(claim(duration=Duration(24, "month")), Candidate(yearly, 0.8)) == (
+        "contradicts",
+        "timescale",
+    )
+    assert verdict(claim(duration=Duration(12, "month")), Candidate(yearly, 0.8)) == ("statutory", "status")
+
+
+def test_the_right_timescale_from_the_wrong_event_contradicts() -> None:
+    c = claim(duration=Duration(1, "working day"), event="strategy-discussion")
+    assert verdict(c, Candidate(TIMED, 0.8)) == ("contradicts", "event")
+    same = claim(duration=Duration(1, "working day"), event="referral-made")  # the same event, other words
+    assert verdict(same, Candidate(TIMED, 0.8)) == ("statutory", "status")
+
+
+def test_a_stated_timescale_prefers_a_nearly_as_similar_provision_that_sets_one() -> None:
+    c = claim(duration=Duration(1, "working day"))
+    d = decide(c, [Candidate(provision("untimed"), 0.80), Candidate(TIMED, 0.75)], 0.5, same_role)
+    assert (d.verdict, d.evidence.provision.key) == ("statutory", "p")
+    far = decide(c, [Candidate(provision("untimed"), 0.80), Candidate(TIMED, 0.60)], 0.5, same_role)
+    assert far.reason == "no_timescale"
+
+
+def test_another_actor_contradicts() -> None:
+    assert verdict(claim(roles={"police"}), Candidate(provision(), 0.8)) == ("contradicts", "actor")
+    assert verdict(claim(roles={"la-social-care"}), Candidate(provision(), 0.8)) == ("statutory", "status")
+
+
+def test_denying_a_requirement_contradicts_statutory_guidance_but_not_advice() -> None:
+    assert verdict(claim(denial=True), Candidate(provision(), 0.8)) == ("contradicts", "denial")
+    assert verdict(claim(denial=True), Candidate(provision(status="advice"), 0.8)) == ("advice", "status")
+
+
+def test_asserting_what_a_provision_is_headed_as_denying_contradicts() -> None:
+    negative = provision(status="advice", title="Education is not a statutory safeguarding partner")
+    asserted = claim("Schools are a statutory safeguarding partner.")
+    assert verdict(asserted, Candidate(negative, 0.8)) == ("contradicts", "polarity")
+    agreed = claim("Schools aren't a statutory safeguarding partner.")
+    assert verdict(agreed, Candidate(negative, 0.8)) == ("advice", "status")
+    subordinate = provision(title="Escalation when concerns are not addressed")
+    assert (
+        verdict(claim("There should be an escalation policy."), Candidate(subordinate, 0.8))[0] == "statutory"
+    )
+
+
+def test_macro_f1_rewards_every_verdict_equally() -> None:
+    gold = ["statutory", "advice", "not_in_guidance", "contradicts"]
+    assert macro_f1(gold, gold) == 1.0
+    assert macro_f1(gold, ["statutory"] * 4) == pytest.approx(0.4 / 4)
+
+
+def test_the_fitted_threshold_separates_covered_from_uncovered_statements() -> None:
+    def ex(gold: str, similarity: float) -> Example:
+        return Example("s", gold, claim(), (Candidate(provision(), similarity),))
+
+    data = [ex("statutory", s) for s in (0.7, 0.75, 0.8)] + [
+        ex("not_in_guidance", s) for s in (0.3, 0.4, 0.5)
+    ]
+    threshold = fit_threshold(data, same_role)
+    assert 0.5 < threshold < 0.7
+
+
+def test_calibration_round_trips(tmp_path: Path) -> None:
+    calibration = Calibration(0.6, 10.0, -6.0, {"items": 3})
+    calibration.save(tmp_path / "c.json")
+    loaded = Calibration.load(tmp_path / "c.json")
+    assert loaded == calibration
+    assert loaded.in_guidance(0.9) > 0.5 > loaded.in_guidance(0.3)
+
+
+# ------------------------------------------------------------------------- the real corpus
+
+
+def check(kb: Knowledge, statement: str, **kw: object) -> dict:
+    return kb.statutory(statement, **kw)
+
+
+def test_the_issue_example_is_contradicted_with_the_icpc_timescale(real_knowledge: Knowledge) -> None:
+    result = check(real_knowledge, "The ICPC must be held within 10 days of the referral.")
+    assert result["verdict"] == "contradicts" and result["reason"] == "timescale"
+    assert result["evidence"][0]["key"] == "icpc-timescale"
+    assert "15 working days from the strategy discussion" in result["explanation"]
+    assert "WT 2023" in result["explanation"]
+
+
+def test_a_legal_duty_names_its_basis_and_who_it_falls_on(real_knowledge: Knowledge) -> None:
+    result = check(real_knowledge, "Governing bodies must have regard to Keeping children safe in education.")
+    assert (result["verdict"], result["force"]) == ("statutory", "must")
+    assert "Education Act 2002" in result["basis"] and "schools" in result["roles"]
+    assert result["evidence"][0]["key"] == "kcsie-have-regard"
+
+
+def test_advice_and_things_outside_the_guidance(real_knowledge: Knowledge) -> None:
+    advice = check(real_knowledge, "Early help is a whole system of support rather than one single service.")
+    assert (advice["verdict"], advice["force"], advice["basis"]) == ("advice", None, None)
+    outside = check(real_knowledge, "Police officers have to pass a fitness test every year.")
+    assert outside["verdict"] == "not_in_guidance" and outside["roles"] == []
+
+
+def test_a_role_given_separately_is_the_actor(real_knowledge: Knowledge) -> None:
+    result = check(
+        real_knowledge, "We must decide what response a referral needs within one working day.", role="police"
+    )
+    assert (result["verdict"], result["reason"]) == ("contradicts", "actor")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"edition": 0}, "needs one edition"),
+        ({"role": "wizard"}, "unknown role"),
+        ({"edition": 1999}, "unknown edition"),
+    ],
+)
+def test_requests_it_cannot_answer_are_refused(real_knowledge: Knowledge, kwargs: dict, message: str) -> None:
+    from kb.search import QueryError
+
+    with pytest.raises(QueryError, match=message):
+        check(real_knowledge, "Schools must have a DSL.", **kwargs)
+
+
+def test_every_dev_set_item_is_well_formed_against_the_corpus(real_knowledge: Knowledge) -> None:
+    items = yaml.safe_load(DEV.read_text(encoding="utf-8"))
+    provisions = {p.key: p for p in real_knowledge.corpus.provisions if p.edition == 2023}
+    assert len(items) >= 150
+    for item in items:
+        if item["verdict"] == "not_in_guidance":
+            assert "evidence" not in item, item
+            continue
+        p = provisions[item["evidence"]]
+        if item["verdict"] in ("statutory", "advice"):
+            assert p.status == item["verdict"] and p.force == item.get("force"), item
+
+
+def test_the_shipped_threshold_is_the_one_the_dev_set_gives(real_knowledge: Knowledge) -> None:
+    """Fails when the corpus, the model or the rules change without `python bench/statutory.py --write`."""
+    checker = real_knowledge.checker
+    items = yaml.safe_load(DEV.read_text(encoding="utf-8"))
+    refitted = fit_threshold(examples(checker, items), checker.actors_match)
+    assert refitted == pytest.approx(checker.calibration.threshold, abs=0.005)
+
+
+def test_the_cli_and_the_api_give_the_same_verdict(
+    real_knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kb import cli
+
+    monkeypatch.setattr(cli, "knowledge", lambda: real_knowledge)
+    statement = "The ICPC must be held within 10 days of the referral."
+    printed = CliRunner().invoke(cli.app, ["statutory", statement, "--json"])
+    assert printed.exit_code == 0, printed.output
+    client = TestClient(create_app(knowledge=real_knowledge))
+    by_get = client.get("/api/statutory", params={"statement": statement}).json()
+    by_post = client.post("/api/statutory", json={"statement": statement}).json()
+    assert json.loads(printed.stdout) == by_get == by_post
+    assert by_get["verdict"] == "contradicts"
+
+
+def test_the_cli_prints_a_verdict_for_people_and_one_line_errors(
+    real_knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kb import cli
+
+    monkeypatch.setattr(cli, "knowledge", lambda: real_knowledge)
+    shown = CliRunner().invoke(
+        cli.app, ["statutory", "The ICPC must be held within 10 days of the referral."]
+    )
+    assert shown.exit_code == 0 and "contradicts" in shown.stdout and "icpc-timescale" in shown.stdout
+    bad = CliRunner().invoke(cli.app, ["statutory", "Schools must have a DSL.", "--edition", "all"])
+    assert bad.exit_code == 2 and "needs one edition" in bad.stderr and "Traceback" not in bad.output
+
+
+@pytest.mark.parametrize(
+    ("method", "kwargs", "status"),
+    [
+        ("get", {"params": {"statement": ""}}, 400),
+        ("get", {"params": {"statement": "x" * 600}}, 400),
+        ("get", {"params": {"statement": "a claim", "edition": "all"}}, 400),
+        ("get", {"params": {"statement": "a claim", "role": "wizard"}}, 400),
+        ("get", {}, 422),
+        ("post", {"json": {"statement": "a claim", "colour": "red"}}, 422),
+        ("post", {"json": {"statement": ""}}, 422),
+        ("post", {"content": b"not json", "headers": {"content-type": "application/json"}}, 422),
+    ],
+)
+def test_bad_statutory_requests_are_4xx_with_a_message(
+    real_knowledge: Knowledge, method: str, kwargs: dict, status: int
+) -> None:
+    client = TestClient(create_app(knowledge=real_knowledge))
+    response = getattr(client, method)("/api/statutory", **kwargs)
+    assert response.status_code == status and response.json()["detail"]
