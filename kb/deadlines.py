@@ -1,7 +1,8 @@
 """Each step's due date for a case, from the flowchart's timescales (national, or a local overlay's).
 
-A step's date is the day it actually happened when the user gives it; otherwise the first step's
-date is the case's start, and a later step is *projected* to its due date, so that the steps that
+A step's date is the day it actually happened when the user gives it; otherwise the chart's start
+step (its first, unless it names one: the referral flowchart starts the clock at the referral) is dated
+by the case's start, and a later step is *projected* to its due date, so that the steps that
 run from it still get a (labelled) date. A step whose timescale runs from a step with no date gets
 no due date rather than a guessed one.
 """
@@ -56,9 +57,12 @@ def effective_timescale(
 ) -> tuple[Timescale | None, str | None, str | None]:
     """The step's timescale, origin and note: a local overlay's replaces the national one."""
     local = overlay.rule(chart.key, step.id) if overlay else None
-    if local is not None:
-        return local.timescale or step.timescale, f"local: {overlay.area}", local.note
-    return step.timescale, ("national" if step.timescale else None), None
+    national = "national" if step.timescale else None
+    if local is None:
+        return step.timescale, national, None
+    if local.timescale is None:  # a note only: the figure stays national
+        return step.timescale, national, local.note
+    return local.timescale, f"local: {overlay.area}", local.note
 
 
 def deadlines(
@@ -67,12 +71,12 @@ def deadlines(
     actual: dict[str, date] | None = None,
     overlay: Overlay | None = None,
 ) -> list[StepDeadline]:
-    """Due dates for every step, in order, of a case whose first step happened on ``start``."""
+    """Due dates for every step, in order, of a case whose start step happened on ``start``."""
     actual = dict(actual or {})
     unknown = set(actual) - set(chart.ids)
     if unknown:
         raise FlowError(f"dates given for steps the flowchart lacks: {', '.join(sorted(unknown))}")
-    actual.setdefault(chart.steps[0].id, start)  # the case starts when its first step happens
+    actual.setdefault(chart.start, start)  # e.g. the referral flowchart's start is the referral received
 
     def dated(step_id: str, seen: frozenset[str]) -> tuple[date, bool] | None:
         """The step's date and whether it is projected; None when nothing fixes it."""

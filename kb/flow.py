@@ -15,7 +15,7 @@ from kb.problems import Problem, rel
 from kb.timescale import Timescale, TimescaleError, parse_timescale
 
 STEP_KEYS = {"id", "title", "roles", "provisions", "next", "within", "from", "note", yamlfile.LINE}
-CHART_KEYS = {"key", "title", "steps", "source", "note", yamlfile.LINE}
+CHART_KEYS = {"key", "title", "start", "steps", "source", "note", yamlfile.LINE}
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class Flowchart:
     edition: int
     steps: tuple[Step, ...]
     source: dict[str, Any]
+    start: str  # the step a case's start date (`wtkb due --from`) is the date of
 
     def step(self, step_id: str) -> Step:
         found = next((s for s in self.steps if s.id == step_id), None)
@@ -52,11 +53,16 @@ class Flowchart:
     def ids(self) -> list[str]:
         return [s.id for s in self.steps]
 
+    def summary(self) -> dict[str, Any]:
+        """The list entry `wtkb flow list --json` prints and GET /api/flowcharts returns."""
+        return {"key": self.key, "title": self.title, "edition": self.edition, "steps": len(self.steps)}
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "title": self.title,
             "edition": self.edition,
+            "start": self.start,
             "source": self.source,
             "steps": [
                 {
@@ -224,6 +230,9 @@ def load_flowchart(
         if step:
             steps.append(step)
     problems += _graph_problems(raw_steps, where)
+    start = str(raw.get("start") or (steps[0].id if steps else ""))
+    if steps and start not in {st.id for st in steps}:
+        problems.append(Problem(where, 1, f"'start' names no step: {start!r}"))
     if problems:
         return None, problems
     chart = Flowchart(
@@ -232,5 +241,6 @@ def load_flowchart(
         int(path.parent.parent.name),
         tuple(steps),
         yamlfile.strip_lines(raw.get("source") or {}),
+        start,
     )
     return chart, []

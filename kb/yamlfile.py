@@ -40,12 +40,40 @@ def _error_from(exc: yaml.YAMLError, line_offset: int) -> YamlError:
     return YamlError(line, f"malformed YAML: {problem}")
 
 
+class NotADate(YamlError):
+    """Well-formed YAML holding a date no calendar has (2024-02-30)."""
+
+
 def load_text(text: str, line_offset: int = 0, with_lines: bool = False) -> Any:
     """Parse YAML text; ``line_offset`` is added to line numbers (front matter starts on line 2)."""
     try:
         return yaml.load(text, Loader=_LineLoader if with_lines else yaml.SafeLoader)
     except yaml.YAMLError as exc:
         raise _error_from(exc, line_offset) from exc
+    except ValueError as exc:  # PyYAML's date constructor raises this, without a line
+        raise NotADate(_bad_date_line(text) + line_offset, f"not a calendar date: {exc}") from exc
+
+
+def _is_calendar_date(text: str) -> bool:
+    try:
+        yaml.safe_load(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _bad_date_line(text: str) -> int:
+    """The line of the first YAML date that is no calendar date: PyYAML does not say."""
+    bad, todo = [], [yaml.compose(text, Loader=yaml.SafeLoader)]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, yaml.MappingNode):
+            todo += [part for pair in node.value for part in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            todo += node.value
+        elif node is not None and node.tag.endswith(":timestamp") and not _is_calendar_date(node.value):
+            bad.append(node.start_mark.line + 1)
+    return min(bad, default=1)
 
 
 def load_file(path: Path, with_lines: bool = False) -> Any:

@@ -160,3 +160,12 @@ def test_a_successor_cannot_stand_beside_what_it_replaces(tmp_path: Path) -> Non
     assert f"corpus/{STAT}:15: replaces 'section-47-enquiry', which this edition still has" in problems(
         corpus
     )
+
+
+def test_a_date_no_calendar_has_is_a_problem_with_its_line(corpus_dir: Path) -> None:
+    source = corpus_dir / "editions/2023/SOURCE.yaml"
+    source.write_text(source.read_text().replace("published: 2023-01-01", "published: 2023-02-30"))
+    problems = [str(p) for p in load_corpus(corpus_dir).problems]
+    assert any(p.startswith("corpus/editions/2023/SOURCE.yaml:3: not a calendar date") for p in problems), (
+        problems
+    )

@@ -249,3 +249,15 @@ def test_successions_name_the_provisions_they_replace(corpus: Corpus) -> None:
     assert (
         corpus.get(2015, "lscb-establishment") is not None and corpus.get(2018, "lscb-establishment") is None
     )
+
+
+@pytest.mark.parametrize("edition", [2018, 2013])
+def test_the_referral_decision_on_a_friday_before_christmas(corpus: Corpus, edition: int) -> None:
+    """The issue's own example: referral received Friday 22 December 2023, decision due Wednesday 27th."""
+    from datetime import date
+
+    from kb.deadlines import deadlines
+
+    chart = corpus.flowcharts[(edition, "referral")]
+    rows = {r.step.id: r for r in deadlines(chart, date(2023, 12, 22))}
+    assert rows["decision"].due == date(2023, 12, 27)

@@ -140,6 +140,23 @@ def test_local_overlay_replaces_the_national_figure(corpus_dir: Path) -> None:
     assert rows["decision"].origin == "national"
 
 
+def test_a_local_note_alone_keeps_the_national_figure(corpus_dir: Path) -> None:
+    (corpus_dir / "editions/2023/flowcharts/case.yaml").write_text(CHART)
+    (corpus_dir / "local/example").mkdir(parents=True)
+    noted = OVERLAY.replace(
+        "within: 10 working days, from: strategy-discussion, note: local target", "note: ring first"
+    )
+    (corpus_dir / "local/example/overlay.yaml").write_text(noted)
+    corpus = load_valid_corpus(corpus_dir)
+    chart, overlay = corpus.flowcharts[(2023, "case")], corpus.overlays["example"]
+    icpc = next(
+        r
+        for r in deadlines(chart, date(2024, 1, 1), {"strategy-discussion": date(2024, 1, 5)}, overlay)
+        if r.step.id == "icpc"
+    )
+    assert (icpc.origin, icpc.note, icpc.timescale.amount) == ("national", "ring first", 15)
+
+
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
@@ -167,3 +184,19 @@ def test_unreachable_step_is_a_problem(corpus_dir: Path) -> None:
     assert (
         "corpus/editions/2023/flowcharts/case.yaml:31: step 'nfa' is unreachable from the start" in problems
     )
+
+
+def test_a_chart_can_start_the_clock_at_a_later_step(corpus_dir: Path) -> None:
+    concern = "steps:\n  - id: concern\n    title: Concern\n    next: [{to: referral-received}]\n"
+    started = CHART.replace("steps:\n", "start: referral-received\n" + concern, 1)
+    (corpus_dir / "editions/2023/flowcharts/case.yaml").write_text(started)
+    chart = load_valid_corpus(corpus_dir).flowcharts[(2023, "case")]
+    rows = {r.step.id: r for r in deadlines(chart, date(2023, 12, 22))}
+    assert rows["referral-received"].actual == date(2023, 12, 22) and rows["concern"].actual is None
+    assert rows["decision"].due == date(2023, 12, 27)
+
+
+def test_a_start_that_names_no_step_is_a_problem(corpus_dir: Path) -> None:
+    (corpus_dir / "editions/2023/flowcharts/case.yaml").write_text("start: nowhere\n" + CHART)
+    problems = [str(p) for p in load_corpus(corpus_dir).problems]
+    assert "corpus/editions/2023/flowcharts/case.yaml:1: 'start' names no step: 'nowhere'" in problems
