@@ -1,23 +1,42 @@
 """FastAPI app: JSON under /api, pages under /, OpenAPI at /docs. Read-only.
 
-Every error the user can cause is a 4xx with a ``detail`` message; library errors are mapped here
-once (``QueryError`` -> 400, ``IndexMissing`` -> 503) so routes stay one-liners over kb.
+Every error the user can cause is a 4xx with a ``detail`` message (api/errors.py); every response gets
+security headers, and corpus data ETag and Cache-Control (api/middleware.py). Each parameter declares
+its bounds and an example, and each route its response schema (api/schemas.py), so /docs and the
+schema tests see the whole contract.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: the routes' parameter bounds come from the app's
+# settings (a local of create_app), which FastAPI can only see in annotations evaluated in place.
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException
+from fastapi import Path as P
 from fastapi import Query as Q
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from kb.index import IndexMissing, current_build
+from api import schemas
+from api.deps import KnowledgeDep
+from api.docs import add_docs
+from api.errors import add_error_handlers
+from api.health import log_readiness
+from api.middleware import BodyLimit, CorpusCaching, SecurityHeaders
+from api.schemas import ERRORS, documented
+from kb.corpus import FORCES, STATUSES
 from kb.search import Query, QueryError, parse_edition, provision_json
 from kb.service import Knowledge
 from kb.settings import Settings, get_settings
+from kb.stats import editions_json
+
+KEY = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"  # provision, flowchart and role keys (docs/corpus-format.md)
+EditionParam = Annotated[
+    str | None,
+    Q(max_length=8, description="Edition year; default the current one.", examples=["2018"]),
+]
 
 
 class DeadlinesRequest(BaseModel):
@@ -27,95 +46,115 @@ class DeadlinesRequest(BaseModel):
 
     flow: str = Field(max_length=100, examples=["referral"])
     start: date = Field(alias="from", examples=["2023-12-22"])
-    edition: int | None = None
-    actual: dict[str, date] = Field(default_factory=dict, examples=[{"strategy-discussion": "2024-01-05"}])
-    local: str | None = Field(None, max_length=100)
+    edition: int | None = Field(None, examples=[2018])
+    actual: dict[str, date] = Field(default_factory=dict, examples=[{"decision": "2023-12-28"}])
+    local: str | None = Field(None, max_length=100, examples=[None])
 
 
-def get_knowledge(request: Request) -> Knowledge:
-    return request.app.state.knowledge
-
-
-KnowledgeDep = Annotated[Knowledge, Depends(get_knowledge)]
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start even without a usable index, saying in the log what to run."""
+    log_readiness(app.state.knowledge)
+    yield
 
 
 def create_app(settings: Settings | None = None, knowledge: Knowledge | None = None) -> FastAPI:
     """Build the app; tests pass their own settings or a prepared Knowledge (e.g. a shared model)."""
+    knowledge = knowledge or Knowledge(settings or get_settings())
+    limits = knowledge.settings
     app = FastAPI(
         title="wtkb",
         description="Working Together to Safeguard Children, searchable with citations. "
         "Not legal advice: always check the official guidance.",
         version="0.1.0",
+        docs_url=None,  # served by api/docs.py without a CDN
+        redoc_url=None,
+        responses=ERRORS,
+        lifespan=lifespan,
     )
-    app.state.knowledge = knowledge or Knowledge(settings or get_settings())
+    app.state.knowledge = knowledge
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)  # the last added runs first
+    app.add_middleware(CorpusCaching, knowledge=knowledge, max_age=limits.cache_seconds)
+    app.add_middleware(SecurityHeaders)
+    add_error_handlers(app)
+    add_docs(app)
 
-    @app.exception_handler(QueryError)
-    async def bad_query(_: Request, exc: QueryError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
-
-    @app.exception_handler(IndexMissing)
-    async def no_index(_: Request, exc: IndexMissing) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503)
-
-    @app.get("/health")
-    def health(kb: KnowledgeDep) -> dict[str, Any]:
-        """Whether the corpus loads cleanly and a built index is live."""
-        build = current_build(kb.settings.index_dir)
-        ok = build is not None and not kb.corpus.problems
-        return {
-            "status": "ok" if ok else "degraded",
-            "index": build.name if build else None,
-            "provisions": len(kb.corpus.provisions),
-            "corpus_problems": len(kb.corpus.problems),
-            "editions": sorted(kb.corpus.editions),
-        }
-
-    @app.get("/api/search")
+    @app.get("/api/search", **documented(list[schemas.SearchHit], "Ranked provisions, best first"))
     def search(
         kb: KnowledgeDep,
-        q: Annotated[str, Q(description="What you want to know, in plain words.")],
+        q: Annotated[
+            str,
+            Q(
+                max_length=limits.max_query_chars,
+                description="What you want to know, in plain words.",
+                examples=["what happens after a referral is made"],
+            ),
+        ],
         edition: Annotated[
-            str | None, Q(description="Edition year, or 'all'; default the current one.")
+            str | None,
+            Q(max_length=8, description="Edition year, or 'all'; default the current one.", examples=["all"]),
         ] = None,
-        status: Annotated[str | None, Q(description="statutory or advice")] = None,
-        force: Annotated[str | None, Q(description="must or should")] = None,
-        role: Annotated[str | None, Q(description="A role key from /api/roles")] = None,
-        chapter: Annotated[str | None, Q(description="Chapter number, 0 or appendix letter")] = None,
-        limit: Annotated[int, Q(description="How many results")] = 10,
+        status: Annotated[Literal[STATUSES] | None, Q(examples=["statutory"])] = None,  # type: ignore[valid-type]
+        force: Annotated[Literal[FORCES] | None, Q(examples=["must"])] = None,  # type: ignore[valid-type]
+        role: Annotated[
+            str | None, Q(max_length=100, description="A role key from /api/roles", examples=["schools"])
+        ] = None,
+        chapter: Annotated[
+            str | None,
+            Q(
+                pattern=r"^(?:\d{1,2}|[A-Z])$",
+                description="Chapter number, 0 for the introduction, or an appendix letter",
+                examples=["3"],
+            ),
+        ] = None,
+        limit: Annotated[
+            int,
+            Q(
+                ge=1,
+                le=limits.max_limit,
+                description="How many results (no offset: see docs/api.md)",
+                examples=[5],
+            ),
+        ] = limits.default_limit,
     ) -> list[dict[str, Any]]:
         """Ranked provisions (hybrid dense + BM25 search) in the search-hit shape."""
         hits = kb.search(Query(q, parse_edition(edition), status, force, role, chapter, limit))
         return [h.to_dict() for h in hits]
 
-    @app.get("/api/editions")
+    @app.get("/api/editions", **documented(list[schemas.Edition], "Every edition, oldest first"))
     def editions(kb: KnowledgeDep) -> list[dict[str, Any]]:
-        """The editions in the corpus with their sources and provision counts."""
-        return [
-            {
-                "edition": year,
-                "title": e.title,
-                "url": e.url,
-                "published": str(e.source.get("published")),
-                "current": year == kb.corpus.current_edition,
-                "provisions": sum(1 for p in kb.corpus.provisions if p.edition == year),
-            }
-            for year, e in sorted(kb.corpus.editions.items())
-        ]
+        """The editions in the corpus with their SOURCE.yaml provenance, provision counts and
+        paragraph coverage per chapter (the same JSON as `wtkb editions --json`)."""
+        return editions_json(kb.corpus)
 
-    @app.get("/api/roles")
+    @app.get("/api/roles", **documented(dict[str, schemas.Role], "Role key: label, narrower roles, aliases"))
     def roles(kb: KnowledgeDep) -> dict[str, dict[str, Any]]:
         """The roles vocabulary."""
         return {k: r.to_dict() for k, r in kb.corpus.roles.items()}
 
-    @app.get("/api/roles/{role}/duties")
+    @app.get("/api/roles/{role}/duties", **documented(schemas.Duties, "One page of the role's provisions"))
     def role_duties(
-        kb: KnowledgeDep, role: str, edition: str | None = None, include_general: bool = False
+        kb: KnowledgeDep,
+        role: Annotated[str, P(max_length=100, pattern=KEY, examples=["schools"])],
+        edition: EditionParam = None,
+        include_general: Annotated[
+            bool, Q(description="Also list what applies to all practitioners.", examples=[True])
+        ] = False,
+        offset: Annotated[int, Q(ge=0, le=100_000, description="Skip this many.", examples=[0])] = 0,
+        limit: Annotated[
+            int, Q(ge=1, le=limits.max_page, description="Page size, for each list.", examples=[20])
+        ] = limits.default_page,
     ) -> dict[str, Any]:
-        """Provisions that fall on a role (and the narrower roles it includes), duties first."""
-        return kb.duties(role, parse_edition(edition), include_general)
+        """Provisions that fall on a role (and the narrower roles it includes), duties first, a page
+        at a time: `total` says how many there are."""
+        return kb.duties(role, parse_edition(edition), include_general, offset, limit)
 
-    @app.get("/api/provisions/{edition}/{key}")
-    def provision(kb: KnowledgeDep, edition: int, key: str) -> dict[str, Any]:
+    @app.get("/api/provisions/{edition}/{key}", **documented(schemas.Provision, "The provision"))
+    def provision(
+        kb: KnowledgeDep,
+        edition: Annotated[int, P(ge=1900, le=2100, examples=[2018])],
+        key: Annotated[str, P(max_length=100, pattern=KEY, examples=["referral-decision"])],
+    ) -> dict[str, Any]:
         """One provision by edition and key."""
         try:
             p = kb.provision(edition, key)
@@ -123,30 +162,39 @@ def create_app(settings: Settings | None = None, knowledge: Knowledge | None = N
             raise _not_found(str(exc)) from None
         return provision_json(p, kb.corpus.editions[edition].url)
 
-    @app.get("/api/flowcharts")
-    def flowcharts(kb: KnowledgeDep, edition: str | None = None) -> list[dict[str, Any]]:
+    @app.get("/api/flowcharts", **documented(list[schemas.FlowchartSummary], "The edition's flowcharts"))
+    def flowcharts(kb: KnowledgeDep, edition: EditionParam = None) -> list[dict[str, Any]]:
         """The flowcharts for managing individual cases in an edition (default: the current one)."""
-        charts = kb.flowcharts(parse_edition(edition))
-        return [{"key": c.key, "title": c.title, "edition": c.edition, "steps": len(c.steps)} for c in charts]
+        return [c.summary() for c in kb.flowcharts(parse_edition(edition))]
 
-    @app.get("/api/flowcharts/{key}")
-    def flowchart(kb: KnowledgeDep, key: str, edition: str | None = None) -> dict[str, Any]:
+    @app.get("/api/flowcharts/{key}", **documented(schemas.Flowchart, "The flowchart with every step"))
+    def flowchart(
+        kb: KnowledgeDep,
+        key: Annotated[str, P(max_length=100, pattern=KEY, examples=["referral"])],
+        edition: EditionParam = None,
+    ) -> dict[str, Any]:
         """One flowchart: steps with roles, timescales, linked provisions and branches."""
         try:
             return kb.flowchart(key, parse_edition(edition)).to_dict()
         except QueryError as exc:
             raise _not_found(str(exc)) from None
 
-    @app.post("/api/deadlines")
+    @app.post("/api/deadlines", **documented(schemas.Deadlines, "Due dates and drift, step by step"))
     def post_deadlines(kb: KnowledgeDep, request: DeadlinesRequest) -> dict[str, Any]:
         """Each step's due date for a case in working days, with drift for steps that have happened."""
         return kb.deadlines(request.flow, request.start, request.edition, request.actual, request.local)
 
+    from api.diff import router as diff_router
+    from api.health import router as health_router
+    from api.scenarios import router as scenarios_router
     from api.statutory import router as statutory_router
-    from web.pages import router
+    from web.pages import add_pages
 
+    app.include_router(health_router)
     app.include_router(statutory_router)
-    app.include_router(router)
+    app.include_router(diff_router)
+    app.include_router(scenarios_router)
+    add_pages(app)  # the pages, their /static files and friendly error pages
     return app
 
 

@@ -34,8 +34,12 @@ class StatutoryRequest(BaseModel):
 def statutory_get(
     kb: KnowledgeDep,
     statement: Annotated[str, Q(description="The claim to check, in plain words.", examples=[EXAMPLE])],
-    edition: Annotated[str | None, Q(description="Edition year; default the current one.")] = None,
-    role: Annotated[str | None, Q(description="Who the statement is about (a role key).")] = None,
+    edition: Annotated[
+        str | None, Q(description="Edition year; default the current one.", examples=["2023"])
+    ] = None,
+    role: Annotated[
+        str | None, Q(description="Who the statement is about (a role key).", examples=["la-social-care"])
+    ] = None,
 ) -> dict[str, Any]:
     """Verdict: statutory (must/should, with basis), advice, not_in_guidance or contradicts, with evidence."""
     return kb.statutory(statement, parse_edition(edition), role)

@@ -4,9 +4,11 @@ API's JSON with ``--json``; errors are one clear line on stderr and a non-zero e
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,16 +16,19 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from kb import diff_render, handout
 from kb import index as kb_index
 from kb.corpus import Provision
+from kb.diff import KINDS as DIFF_KINDS
 from kb.embed import Embedder, ModelMissing
 from kb.flow import Flowchart, FlowError, walk
 from kb.index import IndexMissing
 from kb.problems import CorpusInvalid
+from kb.scenario import ScenarioInvalid, run_scenario, shipped
 from kb.search import Query, QueryError, parse_edition
 from kb.service import Knowledge
 from kb.settings import get_settings
-from kb.stats import counts, coverage
+from kb.stats import counts, coverage, editions_json
 
 app = typer.Typer(
     help="Working Together to Safeguard Children: search the guidance, check the corpus, build the index.\n\n"
@@ -226,20 +231,26 @@ def duties(
     general: Annotated[
         bool, typer.Option("--general", help="Also list what applies to all practitioners.")
     ] = False,
+    offset: Annotated[int, typer.Option(help="Skip this many provisions (for the next page).")] = 0,
+    limit: Annotated[
+        int | None, typer.Option(help="Provisions per page (default WTKB_DEFAULT_PAGE, most WTKB_MAX_PAGE).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """What falls on a role: legal duties (must), statutory guidance (should), then advice, by chapter."""
     kb = knowledge()
+    page = kb.settings.default_page if limit is None else limit
     try:
-        result = kb.duties(role, parse_edition(edition), general)
+        result = kb.duties(role, parse_edition(edition), general, offset, page)
     except QueryError as exc:
         raise fail(str(exc)) from None
     if as_json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return
-    out.print(
-        f"[bold]{result['label']}[/bold] in WT {result['edition']}: {len(result['provisions'])} provisions"
-    )
+    shown = len(result["provisions"])
+    out.print(f"[bold]{result['label']}[/bold] in WT {result['edition']}: {result['total']} provisions")
+    if shown < result["total"] or offset:
+        out.print(f"showing {offset + 1}-{offset + shown}; --offset {offset + shown} for the next page")
     sections = [("", result["provisions"])] + ([("All practitioners", result["general"])] if general else [])
     for heading, provisions in sections:
         if heading:
@@ -299,7 +310,7 @@ def flow_list(edition: EditionOpt = None, as_json: JsonOpt = False) -> None:
     except QueryError as exc:
         raise fail(str(exc)) from None
     if as_json:
-        print(json.dumps([{"key": c.key, "title": c.title, "edition": c.edition} for c in charts], indent=2))
+        print(json.dumps([c.summary() for c in charts], indent=2))
         return
     if not charts:
         out.print("this edition has no flowcharts for managing individual cases")
@@ -390,13 +401,150 @@ def due(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default WTKB_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default WTKB_PORT).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default WTKB_WORKERS).")
+    ] = None,
 ) -> None:
-    """Serve the API and the pages (build the index first)."""
+    """Serve the API and the pages with uvicorn. Without a usable index it still starts, says what
+    to run, and answers searches with 503 until `wtkb build` has run."""
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
+    settings = get_settings()
+    log_config = copy.deepcopy(LOGGING_CONFIG)  # uvicorn's format for the app's own startup messages
+    log_config["loggers"]["wtkb"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    uvicorn.run(
+        "api.app:create_app",  # an import string, so that each worker process builds its own app
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        log_config=log_config,
+    )
+
+
+@app.command("diff")
+def diff_command(
+    old: Annotated[str, typer.Argument(metavar="FROM", help="The older edition, e.g. 2018.")],
+    new: Annotated[
+        str, typer.Argument(metavar="TO", help="The newer edition, e.g. 2023, or an overlay: local/AREA.")
+    ],
+    role: Annotated[
+        str | None, typer.Option(help="Only changes to provisions for this role (see `wtkb roles`).")
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(help="Only these kinds, comma-separated: " + ", ".join(DIFF_KINDS) + "."),
+    ] = None,
+    chapter: Annotated[
+        str | None, typer.Option(help="Only this chapter (of the newer edition; removed: of the older).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text, json, csv or html (to stdout).")] = "text",
+    as_json: JsonOpt = False,
+) -> None:
+    """What changed between two editions (added, removed, replaced, reworded, moved, reclassified,
+    timescale, roles), or where a local overlay departs from the national figures."""
+    if fmt not in diff_render.FORMATS:
+        raise fail(f"unknown format {fmt!r}; use {', '.join(diff_render.FORMATS)}")
+    try:
+        report = knowledge().diff(old, new, role, kind, chapter)
+    except (QueryError, ModelMissing) as exc:
+        raise fail(str(exc)) from None
+    if as_json or fmt == "json":
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        print(diff_render.to_csv(report), end="")
+    elif fmt == "html":
+        print(diff_render.to_html(report), end="")
+    else:
+        diff_render.print_text(report, out)
+
+
+@app.command()
+def editions(as_json: JsonOpt = False) -> None:
+    """The editions: where each was checked (SOURCE.yaml), its provisions, paragraph coverage and gaps."""
+    rows = editions_json(knowledge().corpus)
+    if as_json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = Table("edition", "title", "published", "provisions", "paras covered", "gaps recorded")
+    for row in rows:
+        recorded = [c for c in row["coverage"] if c["total"]]
+        covered = sum(c["covered"] for c in recorded)
+        paras = f"{covered}/{sum(c['total'] for c in recorded)}" if recorded else "ranges not recorded"
+        title = str(row["source"].get("short_title") or row["title"])
+        title += " (current)" if row["current"] else ""
+        gaps = str(len(row["source"].get("gaps") or []))
+        table.add_row(str(row["edition"]), title, row["published"], str(row["provisions"]), paras, gaps)
+    out.print(table)
+    out.print("Provenance, checks and gaps in full: `wtkb editions --json` or corpus/editions/*/SOURCE.yaml")
+
+
+scenario_app = typer.Typer(
+    help="Trainer scenarios: a fictional case through the flowcharts, with due dates, drift and a handout.",
+    no_args_is_help=True,
+)
+app.add_typer(scenario_app, name="scenario")
+
+
+@scenario_app.command("run")
+def scenario_run(
+    file: Annotated[Path, typer.Argument(help="A scenario YAML file (format: docs/scenarios.md).")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="md (Markdown), html (a print-ready page) or json.")
+    ] = "md",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the handout to this file, not to stdout.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a scenario and render its handout: due dates in working days, drift, the guidance cited.
+
+    Mistakes in the file are listed as FILE:LINE: message (exit code 2)."""
+    fmt = "json" if as_json else fmt
+    if fmt not in handout.FORMATS:
+        raise fail(f"unknown format {fmt!r}; use {', '.join(handout.FORMATS)}")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read {file}: {exc}") from None
+    try:
+        data = run_scenario(knowledge(), text, str(file))
+    except ScenarioInvalid as exc:
+        for problem in exc.problems:
+            err.print(str(problem), highlight=False, soft_wrap=True)
+        raise fail(f"{len(exc.problems)} problem(s) in {file}; no handout was made") from None
+    rendered = handout.render(data, fmt)
+    if output is None:
+        print(rendered, end="")
+        return
+    try:
+        output.write_text(rendered, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write {output}: {exc}") from None
+    err.print(f"wrote {output}", highlight=False)
+
+
+@scenario_app.command("list")
+def scenario_list(as_json: JsonOpt = False) -> None:
+    """The scenarios shipped in the scenarios folder (WTKB_SCENARIOS_DIR), ready for `wtkb scenario run`."""
+    kb = knowledge()
+    listed = shipped(kb)
+    if as_json:
+        print(json.dumps(listed, indent=2, ensure_ascii=False))
+        return
+    for entry in listed:
+        if entry["problems"]:
+            problem = entry["problems"][0]
+            out.print(f"[bold]{entry['name']}[/bold]  [red]invalid:[/red] {problem}", highlight=False)
+            continue
+        local = f", local: {entry['local']}" if entry["local"] else ""
+        flows = " -> ".join(entry["flows"])
+        out.print(f"[bold]{entry['name']}[/bold]  {entry['title']} (WT {entry['edition']}: {flows}{local})")
+    folder = kb.settings.scenarios_dir
+    out.print(f"Run one: wtkb scenario run {folder}/NAME.yaml --format html --output handout.html")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -37,12 +37,13 @@ from kb.embed import Embedder
 from kb.settings import Settings
 
 COLLECTION = "provisions"
+EMBEDDINGS = "embeddings.sqlite3"  # the content-hash cache, shared by builds and diffs
 KEEP_BUILDS = 2  # the live build and the one before it, which a running server may still hold open
 _STEMMER = Stemmer.Stemmer("english")
 
 
 class IndexMissing(RuntimeError):
-    """No complete build exists yet."""
+    """No usable build: none exists yet, or the live one was made with another embedding model."""
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,33 @@ def current_build(index_dir: Path) -> Path | None:
     return build if (build / "manifest.json").exists() else None
 
 
+def read_manifest(build: Path) -> dict[str, Any]:
+    """A build's manifest: its id, content hash, model, and each provision's content hash."""
+    return json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+
+
+def live_manifest(index_dir: Path) -> dict[str, Any] | None:
+    """The live build's manifest, or None when there is no build."""
+    build = current_build(index_dir)
+    return read_manifest(build) if build else None
+
+
+def index_problem(settings: Settings, manifest: dict[str, Any] | None) -> str | None:
+    """Why the live index cannot answer for these settings, saying what to run; None when it can.
+
+    Vectors from another model live in another space: querying them with this model's vectors would
+    return confident nonsense, so a mismatch is refused rather than served.
+    """
+    if manifest is None:
+        return f"no index in {settings.index_dir}: run `wtkb build` first"
+    if manifest.get("model") != settings.model_package:
+        return (
+            f"the index in {settings.index_dir} was built with model {manifest.get('model')!r}, "
+            f"but this server uses {settings.model_package!r}: run `wtkb build` to rebuild it"
+        )
+    return None
+
+
 @contextmanager
 def _build_lock(index_dir: Path) -> Iterator[None]:
     """One build at a time; the lock dies with the process, so a killed build never blocks the next."""
@@ -265,7 +293,7 @@ def build(
             return BuildReport(None, len(corpus.provisions), 0, len(corpus.provisions), 0.0, False)
         _sweep(settings, {live.name} if live else set())
         embedder = embedder_factory()
-        cache = EmbeddingCache(index_dir / "embeddings.sqlite3")
+        cache = EmbeddingCache(index_dir / EMBEDDINGS)
         try:
             total = len(corpus.provisions)
             vectors, embedded = embed_all(corpus.provisions, embedder, cache, progress)

@@ -18,7 +18,15 @@ import bm25s
 import numpy as np
 
 from kb.corpus import Provision
-from kb.index import IndexMissing, chroma_client, collection_name, current_build, tokenize
+from kb.index import (
+    IndexMissing,
+    chroma_client,
+    collection_name,
+    current_build,
+    index_problem,
+    read_manifest,
+    tokenize,
+)
 from kb.settings import Settings
 
 STATUSES = ("statutory", "advice")
@@ -130,8 +138,9 @@ class LoadedIndex:
     @classmethod
     def open(cls, settings: Settings) -> LoadedIndex:
         build = current_build(settings.index_dir)
-        if build is None:
-            raise IndexMissing(f"no index in {settings.index_dir}: run `wtkb build` first")
+        problem = index_problem(settings, read_manifest(build) if build else None)
+        if build is None or problem:
+            raise IndexMissing(problem)
         records = json.loads((build / "provisions.json").read_text(encoding="utf-8"))
         provisions = [Provision.from_record(r) for r in records]
         retriever = bm25s.BM25.load(str(build / "bm25"), show_progress=False)

@@ -8,12 +8,16 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
+import numpy as np
+
 from kb.checker import Checker
 from kb.corpus import Corpus, Provision, load_corpus
 from kb.deadlines import deadlines
+from kb.diff import compare, parse_filters
 from kb.duties import duties_for
 from kb.embed import Embedder
 from kb.flow import Flowchart, FlowError
+from kb.index import EMBEDDINGS, EmbeddingCache, embed_all
 from kb.search import Hit, Query, QueryError, Searcher, provision_json
 from kb.settings import Settings
 from kb.statutory import Calibration
@@ -66,10 +70,22 @@ class Knowledge:
             raise QueryError(f"edition {edition} has no provision {key!r}")
         return found
 
-    def duties(self, role: str, edition: int | None = None, include_general: bool = False) -> dict[str, Any]:
-        """Everything that falls on a role in an edition, as the CLI prints it and the API returns it."""
+    def duties(
+        self,
+        role: str,
+        edition: int | None = None,
+        include_general: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> dict[str, Any]:
+        """Everything that falls on a role in an edition, as the CLI prints it and the API returns it.
+
+        ``offset``/``limit`` page both lists alike (``None``: no limit, for library callers);
+        ``total`` and ``total_general`` count the whole lists so a client knows when it has them all.
+        """
         if role not in self.corpus.roles:
             raise QueryError(f"unknown role {role!r}; see `wtkb roles` or GET /api/roles")
+        window = self._page(offset, limit)
         year = self._edition(edition)
         found = duties_for(self.corpus, role, year, include_general)
         url = self.corpus.editions[year].url
@@ -78,9 +94,22 @@ class Knowledge:
             "label": self.corpus.roles[role].label,
             "includes": sorted(self.corpus.expand_role(role) - {role}),
             "edition": year,
-            "provisions": [provision_json(p, url) for p in found.specific],
-            "general": [provision_json(p, url) for p in found.general],
+            "provisions": [provision_json(p, url) for p in found.specific[window]],
+            "general": [provision_json(p, url) for p in found.general[window]],
+            "total": len(found.specific),
+            "total_general": len(found.general),
+            "offset": offset,
+            "limit": limit,
         }
+
+    def _page(self, offset: int, limit: int | None) -> slice:
+        """A window on a long list, bounded so that no request can ask for an unbounded page."""
+        most = self.settings.max_page
+        if offset < 0:
+            raise QueryError(f"offset must be 0 or more, not {offset}")
+        if limit is not None and not 1 <= limit <= most:
+            raise QueryError(f"limit must be between 1 and {most}, not {limit}")
+        return slice(offset, None if limit is None else offset + limit)
 
     # ------------------------------------------------------------ flowcharts and deadlines
 
@@ -138,6 +167,30 @@ class Knowledge:
             "local": overlay.area if overlay else None,
             "steps": [r.to_dict() for r in rows],
         }
+
+    # ------------------------------------------------------------ diffs between editions
+
+    def diff(
+        self,
+        old: str,
+        new: str,
+        role: str | None = None,
+        kind: str | None = None,
+        chapter: str | None = None,
+    ) -> dict[str, Any]:
+        """What changed from one edition to another (or to a local overlay), as CLI and API show it.
+
+        ``kind`` is a comma-separated list of change kinds (see kb.diff.KINDS)."""
+        filters = parse_filters(self.corpus, role, kind, chapter)
+        return compare(self.corpus, old, new, self.embed_provisions, filters)
+
+    def embed_provisions(self, provisions: list[Provision]) -> np.ndarray:
+        """Provision vectors through the index's content-hash cache, so unchanged text is embedded once."""
+        cache = EmbeddingCache(self.settings.index_dir / EMBEDDINGS)
+        try:
+            return embed_all(provisions, self.embedder, cache)[0]
+        finally:
+            cache.close()
 
 
 EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)

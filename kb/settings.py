@@ -37,10 +37,20 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, description="reciprocal rank fusion constant (Cormack et al. 2009)")
     query_cache_size: int = 1024
     max_dates: int = Field(60, description="most dates one deadlines or scenario request may carry")
+    scenarios_dir: Path = Field(
+        PROJECT_ROOT / "scenarios", description="the trainer scenarios `wtkb scenario list` shows"
+    )
     calibration_file: Path = Field(
         PROJECT_ROOT / "kb" / "calibration.json",
         description="the statutory checker's fitted threshold (written by bench/statutory.py --write)",
     )
+    host: str = Field("127.0.0.1", description="address `wtkb serve` listens on")
+    port: int = Field(8000, ge=1, le=65535, description="port `wtkb serve` listens on")
+    workers: int = Field(1, ge=1, le=32, description="uvicorn worker processes for `wtkb serve`")
+    max_body_bytes: int = Field(65_536, ge=1, description="largest request body the API reads (413 above)")
+    max_page: int = Field(200, ge=1, description="most items one page of a paginated list may hold")
+    default_page: int = Field(50, ge=1, description="items per page when a request names no limit")
+    cache_seconds: int = Field(300, ge=0, description="Cache-Control max-age of corpus data from the API")
 
 
 @lru_cache(maxsize=1)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from kb.corpus import Corpus
 
@@ -114,3 +116,26 @@ def coverage(corpus: Corpus) -> list[ChapterCoverage]:
                 )
             )
     return rows
+
+
+def editions_json(corpus: Corpus) -> list[dict[str, Any]]:
+    """Each edition with its SOURCE.yaml provenance and paragraph coverage, oldest first.
+
+    One function for ``wtkb editions --json`` and ``GET /api/editions`` so the two cannot drift.
+    The SOURCE.yaml mapping is passed through whole (dates as ISO strings): what was checked and
+    what is missing is the reader's to judge, not ours to summarise away.
+    """
+    rows = coverage(corpus)
+    return [
+        {
+            "edition": year,
+            "title": edition.title,
+            "url": edition.url,
+            "published": str(edition.source.get("published")),
+            "current": year == corpus.current_edition,
+            "provisions": sum(1 for p in corpus.provisions if p.edition == year),
+            "source": json.loads(json.dumps(edition.source, default=str)),
+            "coverage": [r.to_dict() for r in rows if r.edition == year],
+        }
+        for year, edition in sorted(corpus.editions.items())
+    ]

@@ -1,0 +1,56 @@
+"""GET /health, and the same facts logged once at startup: whether search can answer, from which
+index build and model, and, when it cannot, what to run. The app starts either way, so an operator
+sees the message instead of a crash loop, and search answers 503 until the index is built.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.deps import KnowledgeDep
+from api.schemas import Health, documented
+from kb.index import index_problem, live_manifest
+from kb.service import Knowledge
+
+router = APIRouter(tags=["health"])
+log = logging.getLogger("wtkb.api")
+
+
+def readiness(kb: Knowledge) -> dict[str, Any]:
+    """The facts /health reports, read afresh each time (a rebuild swaps the index under a server)."""
+    manifest = live_manifest(kb.settings.index_dir)
+    problem = index_problem(kb.settings, manifest)
+    served = Counter(uid.split("/")[0] for uid in (manifest or {}).get("hashes", {}))
+    corpus = kb.corpus
+    return {
+        "status": "ok" if problem is None and not corpus.problems else "degraded",
+        "problem": problem,
+        "index": manifest["build"] if manifest else None,
+        "index_model": manifest.get("model") if manifest else None,
+        "model": kb.settings.model_package,
+        "provisions": len(corpus.provisions),
+        "provisions_per_edition": dict(sorted(served.items())),
+        "corpus_problems": len(corpus.problems),
+        "editions": sorted(corpus.editions),
+    }
+
+
+@router.get("/health", **documented(Health, "Whether the corpus loads cleanly and a usable index is live"))
+def health(kb: KnowledgeDep) -> dict[str, Any]:
+    """Status, the live index build and its model, provisions per edition, and corpus problems."""
+    return readiness(kb)
+
+
+def log_readiness(kb: Knowledge) -> None:
+    """Say at startup, in one line each, what stops the service answering and how to fix it."""
+    facts = readiness(kb)
+    if facts["problem"]:
+        log.warning("%s (until then search and statutory checks answer 503)", facts["problem"])
+    else:
+        log.info("serving index %s (model %s)", facts["index"], facts["model"])
+    if facts["corpus_problems"]:
+        log.warning("the corpus has %d problem(s): run `wtkb check`", facts["corpus_problems"])

@@ -1,0 +1,216 @@
+"""Load benchmark: many concurrent clients against `wtkb serve` on loopback, for a bounded time.
+
+    python bench/load.py                      # 50 clients for 60 s, one uvicorn worker
+    python bench/load.py --seconds 20 --clients 10 --workers 2
+
+Brings the configured index up to date (as `wtkb build` does; nothing is embedded when it is
+current), starts `wtkb serve` on a free 127.0.0.1 port in a subprocess, warms it with one request of
+each kind, then runs the clients (asyncio, one httpx connection each) until the time is up. Each
+client sends a mix of searches (bench/search.py's queries), statutory checks (the development set's
+statements; only when the server has /api/statutory) and deadline calculations (every flowchart of
+the 2018 edition). Prints throughput, latency percentiles and errors and writes them to
+bench/results/load.json. Traffic goes to loopback only; the server is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from search import QUERIES  # noqa: E402  (bench/search.py: the search benchmark's query set)
+
+from kb.embed import Embedder  # noqa: E402
+from kb.index import build  # noqa: E402
+from kb.settings import get_settings  # noqa: E402
+
+HOST = "127.0.0.1"  # never anything but loopback
+EDITION = 2018  # the newest edition with flowcharts for managing individual cases
+STARTUP_SECONDS = 180
+REQUEST_TIMEOUT = 30.0
+Request = tuple[str, str, str, dict[str, Any]]  # kind, method, URL, httpx keyword arguments
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def statements() -> list[str]:
+    items = yaml.safe_load((ROOT / "tests" / "data" / "statutory_dev.yaml").read_text(encoding="utf-8"))
+    return [item["statement"] for item in items]
+
+
+def request_makers(charts: list[str], with_statutory: bool) -> list[Callable[[random.Random], Request]]:
+    """One maker per kind of request, searches twice as often as each of the others."""
+
+    def search(rng: random.Random) -> Request:
+        return "search", "GET", "/api/search", {"params": {"q": rng.choice(QUERIES)}}
+
+    said = statements()
+
+    def statutory(rng: random.Random) -> Request:
+        return "statutory", "GET", "/api/statutory", {"params": {"statement": rng.choice(said)}}
+
+    def deadlines(rng: random.Random) -> Request:
+        start = date(2024, 1, 1) + timedelta(days=rng.randrange(365))
+        body = {"flow": rng.choice(charts), "edition": EDITION, "from": start.isoformat()}
+        return "deadlines", "POST", "/api/deadlines", {"json": body}
+
+    return [search, search, deadlines, *([statutory] if with_statutory else [])]
+
+
+def start_server(port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "WTKB_HOST": HOST, "WTKB_PORT": str(port), "WTKB_WORKERS": str(workers)}
+    with open(log, "wb") as handle:
+        return subprocess.Popen(
+            [sys.executable, "-m", "kb.cli", "serve"], env=env, stdout=handle, stderr=subprocess.STDOUT
+        )
+
+
+async def wait_ready(client: httpx.AsyncClient, server: subprocess.Popen[bytes]) -> dict[str, Any]:
+    """The server's /health once it answers ok; fails if it exits, is degraded, or takes too long."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with code {server.returncode}")
+        try:
+            health = (await client.get("/health")).json()
+        except httpx.HTTPError:
+            await asyncio.sleep(0.5)
+            continue
+        if health["status"] != "ok":
+            raise RuntimeError(f"the server is not ready: {health['problem'] or health}")
+        return health
+    raise RuntimeError(f"the server did not answer within {STARTUP_SECONDS} s")
+
+
+async def one_client(
+    base: str, makers: list[Callable[[random.Random], Request]], until: float, seed: int
+) -> list[tuple[str, float, bool]]:
+    """Requests back to back until ``until``; each record is (kind, seconds, answered 200)."""
+    rng = random.Random(seed)
+    records = []
+    limits = httpx.Limits(max_connections=1)
+    async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT, limits=limits) as client:
+        while time.monotonic() < until:
+            kind, method, url, kwargs = rng.choice(makers)(rng)
+            started = time.perf_counter()
+            try:
+                ok = (await client.request(method, url, **kwargs)).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            records.append((kind, time.perf_counter() - started, ok))
+    return records
+
+
+def latency(seconds: list[float]) -> dict[str, float]:
+    if len(seconds) < 2:
+        return {}
+    cuts = statistics.quantiles([s * 1000 for s in seconds], n=100, method="inclusive")
+    return {"p50_ms": round(cuts[49], 1), "p95_ms": round(cuts[94], 1), "p99_ms": round(cuts[98], 1)}
+
+
+def summarise(records: list[tuple[str, float, bool]], elapsed: float) -> dict[str, Any]:
+    kinds = sorted({kind for kind, _, _ in records})
+    by_kind = {
+        kind: {
+            "requests": sum(1 for k, _, _ in records if k == kind),
+            "errors": sum(1 for k, _, ok in records if k == kind and not ok),
+            **latency([s for k, s, _ in records if k == kind]),
+        }
+        for kind in kinds
+    }
+    return {
+        "requests": len(records),
+        "errors": sum(1 for _, _, ok in records if not ok),
+        "throughput_rps": round(len(records) / elapsed, 1),
+        **latency([s for _, s, _ in records]),
+        "by_kind": by_kind,
+    }
+
+
+async def load(base: str, server: subprocess.Popen[bytes], clients: int, seconds: float) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT) as probe:
+        health = await wait_ready(probe, server)
+        with_statutory = "/api/statutory" in (await probe.get("/openapi.json")).json()["paths"]
+        charts = [c["key"] for c in (await probe.get("/api/flowcharts", params={"edition": EDITION})).json()]
+        makers = request_makers(charts, with_statutory)
+        for make in makers:  # warm up: open the index, load the model, fill nothing else
+            _, method, url, kwargs = make(random.Random(0))
+            (await probe.request(method, url, **kwargs)).raise_for_status()
+    started = time.monotonic()
+    until = started + seconds
+    runs = await asyncio.gather(*(one_client(base, makers, until, seed) for seed in range(clients)))
+    elapsed = time.monotonic() - started
+    return {
+        "index": health["index"],
+        "statutory": "included" if with_statutory else "skipped: the server has no /api/statutory",
+        **summarise([record for run in runs for record in run], elapsed),
+        "elapsed_s": round(elapsed, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long the clients run (default 60)")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    args = parser.parse_args()
+    settings = get_settings()
+    build(settings, lambda: Embedder(settings.model_package, settings.query_cache_size))
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "server.log"
+        server = start_server(port, args.workers, log)
+        try:
+            result = asyncio.run(load(f"http://{HOST}:{port}", server, args.clients, args.seconds))
+        except Exception:
+            print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
+            raise
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    results = {
+        "machine": {
+            "python": platform.python_version(),
+            "processor": platform.machine(),
+            "cores": os.cpu_count(),
+        },
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "workers": args.workers,
+        **result,
+    }
+    out = ROOT / "bench" / "results" / "load.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    for key, value in results.items():
+        print(f"{key:16} {value}")
+    print(f"written to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
