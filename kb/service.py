@@ -63,10 +63,10 @@ class Knowledge:
     def provision(self, edition: int, key: str) -> Provision:
         """One provision as the live index holds it, so it always agrees with search results."""
         live = self.searcher.index.provisions
+        if edition not in self.corpus.editions:  # also when a stale index still holds one
+            raise QueryError(f"unknown edition {edition}")
         found = next((p for p in live if (p.edition, p.key) == (edition, key)), None)
         if found is None:
-            if edition not in self.corpus.editions:
-                raise QueryError(f"unknown edition {edition}")
             raise QueryError(f"edition {edition} has no provision {key!r}")
         return found
 
@@ -114,6 +114,9 @@ class Knowledge:
     # ------------------------------------------------------------ flowcharts and deadlines
 
     def _edition(self, edition: int | None) -> int:
+        """One edition: the one asked for, or the current one; 'all' (0) is refused, not ignored."""
+        if edition == 0:
+            raise QueryError("this needs one edition: give a year, not 'all'")
         year = edition or self.corpus.current_edition
         if year not in self.corpus.editions:
             known = ", ".join(map(str, sorted(self.corpus.editions)))

@@ -34,6 +34,9 @@ def test_flowcharts_are_listed_and_shown(client: TestClient) -> None:
     missing = client.get("/api/flowcharts/nope")
     assert missing.status_code == 404 and "has no flowchart 'nope'" in missing.json()["detail"]
     assert client.get("/api/flowcharts", params={"edition": "1999"}).status_code == 400
+    every = client.get("/api/flowcharts", params={"edition": "all"})
+    assert every.status_code == 400 and "not 'all'" in every.json()["detail"]
+    assert client.get("/api/roles/schools/duties", params={"edition": "all"}).status_code == 400
 
 
 def test_deadlines_over_http(client: TestClient) -> None:
