@@ -29,6 +29,7 @@ from kb.search import Query, QueryError, parse_edition
 from kb.service import Knowledge
 from kb.settings import get_settings
 from kb.stats import counts, coverage, editions_json
+from kb.timescale import timescale_text
 
 app = typer.Typer(
     help="Working Together to Safeguard Children: search the guidance, check the corpus, build the index.\n\n"
@@ -262,11 +263,7 @@ def duties(
                 chapter = citation["chapter"]
                 out.print(f"\n[underline]{citation['chapter_title']}[/underline]")
             label = f"{p['status']} ({p['force']})" if p["force"] else p["status"]
-            timescale = (
-                f" · within {p['timescale']['within']} from {p['timescale']['from']}"
-                if p["timescale"]
-                else ""
-            )
+            timescale = f" · {timescale_text(p['timescale'])}" if p["timescale"] else ""
             out.print(f"- {p['title']} [dim]{label} · {citation['text']}{timescale}[/dim]", highlight=False)
 
 

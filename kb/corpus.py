@@ -47,6 +47,20 @@ class Role:
         return {"label": self.label, "includes": list(self.includes), "aliases": list(self.aliases)}
 
 
+def chapter_name(number: str, long: bool = False) -> str:
+    """How a chapter is named: chapter 0 is the introduction and letters are appendices.
+
+    Short, as citations write it (``ch. 3``, ``introduction``, ``appendix A``), or long, as a heading
+    (``Chapter 3``, ``Introduction``, ``Appendix A``)."""
+    if number == "0":
+        name = "introduction"
+    elif number.isalpha():
+        name = f"appendix {number}"
+    else:
+        name = f"{'chapter' if long else 'ch.'} {number}"
+    return name[0].upper() + name[1:] if long else name
+
+
 @dataclass(frozen=True)
 class Provision:
     """One thing an edition of the guidance says, with where it says it and how binding it is."""
@@ -81,10 +95,7 @@ class Provision:
 
     def cite(self) -> str:
         """Human citation, e.g. ``WT 2023, ch. 3, para 158``."""
-        chapter = {"0": "introduction", **{c: f"appendix {c}" for c in "ABCDEFGH"}}.get(
-            self.chapter, f"ch. {self.chapter}"
-        )
-        return f"WT {self.edition}, {chapter}, {self.paragraph}"
+        return f"WT {self.edition}, {chapter_name(self.chapter)}, {self.paragraph}"
 
     def embedding_text(self) -> str:
         """What the dense model reads: the title carries much of the meaning of a short provision."""

@@ -14,6 +14,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from kb.corpus import chapter_name
+from kb.timescale import timescale_text
+
 FORMATS = ("text", "json", "csv", "html")
 MARK = {"added": "+", "removed": "-"}
 # Below this word similarity an interleaved word diff hides more than it shows: the old and the new
@@ -34,16 +37,10 @@ def force_label(status: dict[str, Any]) -> str:
     return f"{status['status']} ({status['force']})" if status.get("force") else str(status["status"])
 
 
-def timescale_label(ts: dict[str, Any] | None) -> str:
-    return f"within {ts['within']} from {ts['from']}" if ts else "none"
-
-
 def chapter_label(ref: dict[str, Any] | None) -> str:
     if not ref:
         return "not linked to a provision"
-    number = ref["chapter"]
-    where = "introduction" if number == "0" else f"appendix {number}" if number.isalpha() else f"ch. {number}"
-    return f"WT {ref['edition']} {where}: {ref['title']}"
+    return f"WT {ref['edition']} {chapter_name(ref['chapter'])}: {ref['title']}"
 
 
 def detail_lines(change: dict[str, Any]) -> list[str]:
@@ -60,7 +57,8 @@ def detail_lines(change: dict[str, Any]) -> list[str]:
     if "timescale" in d:
         t = d["timescale"]
         national = " (national -> local)" if change["step"] else ""
-        lines.append(f"timescale: {timescale_label(t['from'])} -> {timescale_label(t['to'])}{national}")
+        was, now = (timescale_text(t[side]) or "none" for side in ("from", "to"))
+        lines.append(f"timescale: {was} -> {now}{national}")
     if "roles" in d:
         r = d["roles"]
         lines.append("roles: " + " ".join([f"+{x}" for x in r["added"]] + [f"-{x}" for x in r["removed"]]))

@@ -7,7 +7,9 @@ a number and a unit once, here, and every other part works with the parsed form.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 UNITS = ("working day", "day", "hour", "week", "month")
 _WITHIN = re.compile(r"^(\d+)\s+(working day|day|hour|week|month)s?$")
@@ -35,7 +37,14 @@ class Timescale:
         return {"within": self.within, "amount": self.amount, "unit": self.unit, "from": self.start}
 
     def __str__(self) -> str:
-        return f"within {self.within} from {self.start}"
+        return timescale_text(self.to_dict())
+
+
+def timescale_text(timescale: Mapping[str, Any] | None) -> str:
+    """``within 15 working days from strategy-discussion`` for a timescale's JSON form; blank for none.
+
+    The one wording the CLI, the diff and the pages use, so a timescale reads the same everywhere."""
+    return f"within {timescale['within']} from {timescale['from']}" if timescale else ""
 
 
 def parse_within(text: str) -> tuple[int, str]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.corpus import load_corpus, load_valid_corpus
+from kb.corpus import chapter_name, load_corpus, load_valid_corpus
 from kb.problems import CorpusInvalid
 
 STAT = "editions/2023/statutory/03-help.md"
@@ -169,3 +169,11 @@ def test_a_date_no_calendar_has_is_a_problem_with_its_line(corpus_dir: Path) -> 
     assert any(p.startswith("corpus/editions/2023/SOURCE.yaml:3: not a calendar date") for p in problems), (
         problems
     )
+
+
+@pytest.mark.parametrize(
+    ("number", "short", "long"),
+    [("3", "ch. 3", "Chapter 3"), ("0", "introduction", "Introduction"), ("A", "appendix A", "Appendix A")],
+)
+def test_chapters_are_named_one_way_everywhere(number: str, short: str, long: str) -> None:
+    assert (chapter_name(number), chapter_name(number, long=True)) == (short, long)

@@ -19,10 +19,12 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from api.errors import where
+from kb.corpus import chapter_name
 from kb.handout import drift_words, figure, long_date
 from kb.index import IndexMissing
 from kb.search import QueryError
 from kb.service import Knowledge
+from kb.timescale import timescale_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -47,21 +49,14 @@ def badge(provision: dict[str, Any]) -> tuple[str, str]:
     return BADGES[provision["force"]]
 
 
-def timescale_words(timescale: dict[str, Any] | None) -> str:
-    """``within 1 working day from referral-received`` (blank when the guidance gives none)."""
-    return f"within {timescale['within']} from {timescale['from']}" if timescale else ""
-
-
 def chapter_heading(number: str, title: str) -> str:
     """``Chapter 3: Providing help``; chapter 0 is the introduction and letters are appendices."""
-    name = (
-        "Introduction" if number == "0" else f"Appendix {number}" if number.isalpha() else f"Chapter {number}"
-    )
+    name = chapter_name(number, long=True)
     return name if title == name else f"{name}: {title}"
 
 
 templates = Jinja2Templates(directory=str(TEMPLATES))
-templates.env.filters.update(long_date=long_date, drift=drift_words, figure=figure, timescale=timescale_words)
+templates.env.filters.update(long_date=long_date, drift=drift_words, figure=figure, timescale=timescale_text)
 templates.env.globals.update(badge=badge, chapter_heading=chapter_heading)
 
 
