@@ -13,7 +13,6 @@ Figures go to bench/results/diff.json.
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import tempfile
@@ -28,13 +27,14 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from report import save  # noqa: E402  (bench/report.py)
+
 from kb.corpus import Corpus, Provision  # noqa: E402
 from kb.diff import KINDS, MATCH_THRESHOLD, MATCH_WEIGHT, align, blend, greedy_pairs, similarity_parts  # noqa: E402
 from kb.service import Knowledge  # noqa: E402
 from kb.settings import Settings, get_settings  # noqa: E402
 
 DEV = ROOT / "tests" / "data" / "diff_dev.yaml"
-RESULTS = ROOT / "bench" / "results" / "diff.json"
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 THRESHOLDS = tuple(round(float(t), 3) for t in np.arange(0.35, 0.8, 0.025))
 
@@ -220,8 +220,6 @@ def main() -> None:
         "calibration": calibrate(kb),
         "timing": timing(settings, kb, consecutive),
     }
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     ev = report["evaluation"]
     print(
         f"{ev['items']} known changes: micro precision {ev['micro_precision']}, recall {ev['micro_recall']}, "
@@ -238,7 +236,7 @@ def main() -> None:
     cal = report["calibration"]
     print("calibration in use:", cal["in_use"], "best F0.5:", cal["best_f0_5"])
     print("timing:", report["timing"])
-    print(f"written to {RESULTS.relative_to(ROOT)}")
+    save("diff", report)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import platform
 import random
 import socket
 import statistics
@@ -37,6 +35,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from report import machine, save  # noqa: E402  (bench/report.py)
 from search import QUERIES  # noqa: E402  (bench/search.py: the search benchmark's query set)
 
 from kb.embed import Embedder  # noqa: E402
@@ -195,21 +194,15 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 server.kill()
     results = {
-        "machine": {
-            "python": platform.python_version(),
-            "processor": platform.machine(),
-            "cores": os.cpu_count(),
-        },
+        "machine": machine(),
         "clients": args.clients,
         "seconds": args.seconds,
         "workers": args.workers,
         **result,
     }
-    out = ROOT / "bench" / "results" / "load.json"
-    out.write_text(json.dumps(results, indent=2) + "\n")
     for key, value in results.items():
         print(f"{key:16} {value}")
-    print(f"written to {out.relative_to(ROOT)}")
+    save("load", results)
 
 
 if __name__ == "__main__":

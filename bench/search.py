@@ -10,13 +10,12 @@ Prints the figures and writes them to bench/results/search.json.
 
 from __future__ import annotations
 
-import json
-import os
-import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
+
+from report import machine, save  # bench/report.py
 
 from kb.embed import Embedder
 from kb.index import build
@@ -66,7 +65,6 @@ def timed(fn) -> float:
 
 
 def main() -> None:
-    root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(index_dir=Path(tmp) / "index")  # the bundled corpus, or WTKB_CORPUS_DIR
         load_started = time.perf_counter()
@@ -84,11 +82,7 @@ def main() -> None:
                 search.append(timed(lambda q=q: kb.search(Query(q))))
                 cached.append(timed(lambda q=q: kb.search(Query(q))))
         results = {
-            "machine": {
-                "python": platform.python_version(),
-                "processor": platform.machine(),
-                "cores": os.cpu_count(),
-            },
+            "machine": machine(),
             "provisions": report.provisions,
             "model_load_s": round(model_load, 2),
             "build_s": round(report.seconds, 2),
@@ -106,11 +100,9 @@ def main() -> None:
         results["ratio_cached_to_encode_p50"] = round(
             results["search_cached"]["p50_ms"] / results["encode"]["p50_ms"], 2
         )
-    out = root / "bench" / "results" / "search.json"
-    out.write_text(json.dumps(results, indent=2) + "\n")
     for key, value in results.items():
         print(f"{key:28} {value}")
-    print(f"written to {out.relative_to(root)}")
+    save("search", results)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from report import save  # noqa: E402  (bench/report.py)
+
 from kb.checker import Checker, examples  # noqa: E402
 from kb.search import Query  # noqa: E402
 from kb.service import Knowledge  # noqa: E402
@@ -31,7 +33,6 @@ from kb.settings import get_settings  # noqa: E402
 from kb.statutory import VERDICTS, Calibration, Example, calibrate, decide, file_digest  # noqa: E402
 
 DEV = ROOT / "tests" / "data" / "statutory_dev.yaml"
-RESULTS = ROOT / "bench" / "results" / "statutory.json"
 
 
 def scores(gold: list[str], predicted: list[str]) -> dict[str, Any]:
@@ -161,9 +162,8 @@ def main() -> None:
         "evaluation_seconds": round(time.perf_counter() - t0, 1),
         "latency": latency(kb, [it["statement"] for it in items[:60]]),
     }
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(report, indent=2))
+    save("statutory", report)
 
 
 if __name__ == "__main__":

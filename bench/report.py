@@ -1,0 +1,28 @@
+"""What every benchmark shares: the machine it ran on and where its figures are written.
+
+Each script's figures go to ``bench/results/<name>.json``, so runs can be compared over time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> dict[str, Any]:
+    """The figures mean little without the machine: Python, processor and core count."""
+    return {"python": platform.python_version(), "processor": platform.machine(), "cores": os.cpu_count()}
+
+
+def save(name: str, figures: dict[str, Any]) -> Path:
+    """Write ``bench/results/<name>.json`` and say where it went."""
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"{name}.json"
+    out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    print(f"written to {out.relative_to(RESULTS.parent.parent)}")
+    return out
