@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import api
 import kb
 from kb.index import current_build
+from kb.limits import Limits, TooComplex, check_json
 from kb.service import Knowledge
 
 # Scripts and styles only from this origin (the pages vendor their CSS/JS under /static); nothing may
@@ -80,15 +81,17 @@ class SecurityHeaders:
 
 
 class BodyLimit:
-    """413 with a message for a request body over ``max_bytes``, before the app reads any of it.
+    """413 with a message for a request body over ``max_bytes``, before the app reads any of it, and
+    422 for a JSON body over the bounds of ``limits`` (too deep, too many values), before it is parsed.
 
     A declared Content-Length is checked up front (the server reads no more than it declares); a
-    chunked body is read into memory up to the limit and handed on whole, or refused there.
+    chunked or JSON body is read into memory up to the limit and handed on whole, or refused there.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, limits: Limits) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -96,14 +99,15 @@ class BodyLimit:
             return
         headers = Headers(scope=scope)
         declared = headers.get("content-length", "")
+        is_json = headers.get("content-type", "").lower().startswith("application/json")
         if declared.isdigit() and int(declared) > self.max_bytes:
             await self.refuse(scope, receive, send)
-        elif "chunked" in headers.get("transfer-encoding", "").lower():
-            await self.buffered(scope, receive, send)
+        elif is_json or "chunked" in headers.get("transfer-encoding", "").lower():
+            await self.buffered(scope, receive, send, is_json)
         else:
             await self.app(scope, receive, send)
 
-    async def buffered(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def buffered(self, scope: Scope, receive: Receive, send: Send, is_json: bool) -> None:
         body = bytearray()
         while True:
             message = await receive()
@@ -115,6 +119,13 @@ class BodyLimit:
                 return
             if not message.get("more_body", False):
                 break
+        if is_json:
+            try:
+                check_json(body.decode("utf-8", errors="replace"), self.limits)
+            except TooComplex as exc:
+                detail = f"the request body is too complex: {exc}"
+                await JSONResponse({"detail": detail}, status_code=422)(scope, receive, send)
+                return
         whole: list[Message] = [{"type": "http.request", "body": bytes(body), "more_body": False}]
 
         async def replay() -> Message:

@@ -25,6 +25,7 @@ import yaml
 
 from kb import yamlfile
 from kb.flow import Flowchart, FlowError, Step, Walk, walk
+from kb.limits import Limits
 from kb.problems import Problem, rel
 from kb.search import QueryError, provision_json
 from kb.service import Knowledge, check_dates
@@ -398,11 +399,11 @@ def _top_lines(text: str) -> dict[str, int]:
     return {key.value: key.start_mark.line + 1 for key, _ in node.value if isinstance(key, yaml.ScalarNode)}
 
 
-def parse_text(text: str, where: str) -> tuple[Any, dict[str, int]]:
+def parse_text(text: str, where: str, limits: Limits) -> tuple[Any, dict[str, int]]:
     """A scenario's YAML (or JSON, which YAML reads too) with its lines, or ScenarioInvalid(unreadable)."""
     try:
-        return yamlfile.load_text(text, with_lines=True), _top_lines(text)
-    except yamlfile.NotADate as exc:  # well-formed YAML holding a date no calendar has
+        return yamlfile.load_text(text, with_lines=True, limits=limits), _top_lines(text)
+    except (yamlfile.NotADate, yamlfile.YamlTooComplex) as exc:  # well-formed, but refused
         raise ScenarioInvalid([Problem(where, exc.line, str(exc))]) from None
     except yamlfile.YamlError as exc:
         raise ScenarioInvalid([Problem(where, exc.line, str(exc))], unreadable=True) from None
@@ -456,7 +457,7 @@ def check_scenario(kb: Knowledge, raw: Any, where: str, lines: dict[str, int] | 
 
 def load_scenario(kb: Knowledge, text: str, where: str) -> Scenario:
     """Parse and check a scenario written as YAML (a file) or JSON; problems name ``where``:line."""
-    raw, lines = parse_text(text, where)
+    raw, lines = parse_text(text, where, kb.settings.limits)
     return check_scenario(kb, raw, where, lines)
 
 

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kb.limits import ALIASES, DEPTH, ITEMS, Limits
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -48,9 +50,20 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, description="port `wtkb serve` listens on")
     workers: int = Field(1, ge=1, le=32, description="uvicorn worker processes for `wtkb serve`")
     max_body_bytes: int = Field(65_536, ge=1, description="largest request body the API reads (413 above)")
+    max_depth: int = Field(
+        DEPTH, ge=2, le=200, description="most nesting of lists and mappings in a JSON or YAML body"
+    )
+    max_items: int = Field(ITEMS, ge=10, description="most values in one JSON or YAML body")
+    max_aliases: int = Field(ALIASES, ge=0, description="most YAML aliases (*name) in a body; 0 refuses")
+    keep_builds: int = Field(2, ge=1, description="index builds kept: the newest N, and always the live one")
     max_page: int = Field(200, ge=1, description="most items one page of a paginated list may hold")
     default_page: int = Field(50, ge=1, description="items per page when a request names no limit")
     cache_seconds: int = Field(300, ge=0, description="Cache-Control max-age of corpus data from the API")
+
+    @property
+    def limits(self) -> Limits:
+        """The bounds on the shape of a request body (kb/limits.py)."""
+        return Limits(self.max_depth, self.max_items, self.max_aliases)
 
 
 @lru_cache(maxsize=1)

@@ -7,9 +7,11 @@ from typing import Any
 
 import yaml
 
+from kb.limits import Limits, TooComplex, check_yaml
 from kb.problems import Problem
 
 LINE = "__line__"
+DEFAULT_LIMITS = Limits()  # corpus files: the same bounds as a request with default settings
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -44,8 +46,21 @@ class NotADate(YamlError):
     """Well-formed YAML holding a date no calendar has (2024-02-30)."""
 
 
-def load_text(text: str, line_offset: int = 0, with_lines: bool = False) -> Any:
-    """Parse YAML text; ``line_offset`` is added to line numbers (front matter starts on line 2)."""
+class YamlTooComplex(YamlError):
+    """Well-formed YAML over a bound of kb.limits (too deep, too many values, aliases)."""
+
+
+def load_text(
+    text: str, line_offset: int = 0, with_lines: bool = False, limits: Limits = DEFAULT_LIMITS
+) -> Any:
+    """Parse YAML text; ``line_offset`` is added to line numbers (front matter starts on line 2).
+
+    The text is checked against ``limits`` first, so no parser recursion is ever deeper than they allow.
+    """
+    try:
+        check_yaml(text, limits, line_offset)
+    except TooComplex as exc:
+        raise YamlTooComplex(exc.line, f"too complex: {exc}") from exc
     try:
         return yaml.load(text, Loader=_LineLoader if with_lines else yaml.SafeLoader)
     except yaml.YAMLError as exc:
