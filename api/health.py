@@ -13,7 +13,7 @@ from fastapi import APIRouter
 
 from api.deps import KnowledgeDep
 from api.schemas import Health, documented
-from kb.index import index_problem, live_manifest
+from kb.index import live_state
 from kb.service import Knowledge
 
 router = APIRouter(tags=["health"])
@@ -22,8 +22,7 @@ log = logging.getLogger("wtkb.api")
 
 def readiness(kb: Knowledge) -> dict[str, Any]:
     """The facts /health reports, read afresh each time (a rebuild swaps the index under a server)."""
-    manifest = live_manifest(kb.settings.index_dir)
-    problem = index_problem(kb.settings, manifest)
+    manifest, problem = live_state(kb.settings)
     served = Counter(uid.split("/")[0] for uid in (manifest or {}).get("hashes", {}))
     corpus = kb.corpus
     return {

@@ -22,7 +22,7 @@ from kb.corpus import Provision
 from kb.diff import KINDS as DIFF_KINDS
 from kb.embed import Embedder, ModelMissing
 from kb.flow import Flowchart, FlowError, walk
-from kb.index import IndexMissing
+from kb.index import IndexDamaged, IndexMissing
 from kb.problems import CorpusInvalid
 from kb.scenario import ScenarioInvalid, run_scenario, shipped
 from kb.search import Query, QueryError, parse_edition
@@ -74,10 +74,24 @@ def check() -> None:
 
 
 @app.command()
-def build() -> None:
+def build(
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Only check the live index: every file's hash and every vector.")
+    ] = False,
+) -> None:
     """Index the corpus (embeddings + BM25). Unchanged provisions are never re-embedded; the live
-    index is replaced only when the new one is complete."""
+    index is replaced only when the new one is complete, and built again when it is damaged."""
     settings = get_settings()
+    if verify:
+        try:
+            manifest = kb_index.verify(settings)
+        except IndexMissing as exc:
+            raise fail(str(exc), 1) from None
+        files = len(manifest["files"])
+        out.print(
+            f"index ok: build {manifest['build']}, {files} files and {manifest['provisions']} vectors checked"
+        )
+        return
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
     ) as bar:
@@ -98,6 +112,11 @@ def build() -> None:
             ) from None
         except (ModelMissing, RuntimeError) as exc:
             raise fail(str(exc), 1) from None
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
+    if report.repaired:
+        message = f"the index was damaged ({report.repaired}): built it again from the embedding cache"
+        err.print(f"[yellow]repaired:[/yellow] {message}", highlight=False, soft_wrap=True)
     if not report.changed:
         out.print(f"index up to date: {report.provisions} provisions, nothing to embed")
         return
@@ -139,7 +158,7 @@ def search(
     try:
         hits = kb.search(Query(query, parse_edition(edition), status, force, role, chapter, limit))
     except (QueryError, IndexMissing) as exc:
-        raise fail(str(exc)) from None
+        raise fail(str(exc), 1 if isinstance(exc, IndexDamaged) else 2) from None
     if as_json:
         print(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=False))
         return
@@ -166,7 +185,7 @@ def statutory(
     try:
         result = kb.statutory(statement, parse_edition(edition), role)
     except (QueryError, IndexMissing) as exc:
-        raise fail(str(exc)) from None
+        raise fail(str(exc), 1 if isinstance(exc, IndexDamaged) else 2) from None
     if as_json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return

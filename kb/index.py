@@ -5,11 +5,19 @@ Layout under ``settings.index_dir``::
     embeddings.sqlite3        vectors by (model, content hash): survives builds, so unchanged text is
                               never embedded twice (the idea of simonw/llm's embeddings store)
     CURRENT                   name of the live build; replaced atomically with os.replace
-    builds/<id>/              one complete build: provisions.json, manifest.json, bm25/, chroma/
+    builds/<id>/              one complete build: provisions.json, vectors.npy, manifest.json, bm25/,
+                              chroma/
     builds/.tmp-<id>/         a build under way; renamed into place only when complete
 
 A build interrupted at any point (Ctrl-C, kill -9) leaves CURRENT naming the previous, complete
 build, which keeps serving; the next build sweeps the leftover temporary folder away.
+
+A build that is damaged afterwards (a full disk, a restore cut short, an edit in the wrong folder) is
+caught, never served: the manifest records every file's size and sha256. Opening a build compares
+the sizes (cheap, every time); ``wtkb build --verify`` and every ``wtkb build`` compare the hashes and
+read the vectors back from Chroma. Chroma rewrites bytes of its own files as it reads them (the sizes
+stay), so its files are checked by size, and its content by a hash of the vectors it returns and by
+finding a sample of them through its HNSW index.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import os
 import shutil
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,12 +47,34 @@ from kb.settings import Settings
 
 COLLECTION = "provisions"
 EMBEDDINGS = "embeddings.sqlite3"  # the content-hash cache, shared by builds and diffs
-KEEP_BUILDS = 2  # the live build and the one before it, which a running server may still hold open
+CHROMA_FILES = "chroma/"  # files Chroma rewrites as it reads them: checked by size, not by hash
+VECTORS = "vectors.npy"  # the build's copy of its vectors, to check Chroma's against
+SAMPLED = 20  # vectors a full check looks up through Chroma's HNSW index
 _STEMMER = Stemmer.Stemmer("english")
 
 
 class IndexMissing(RuntimeError):
-    """No usable build: none exists yet, or the live one was made with another embedding model."""
+    """The index cannot answer: none exists yet, the live one was made with another embedding model,
+    it is damaged, or its Chroma server is not answering. The message says what to do."""
+
+
+class IndexDamaged(IndexMissing):
+    """A file of the live build is missing, cut short or altered; the message names it."""
+
+    def __init__(self, what: Path | str):
+        self.what = str(what)
+        super().__init__(f"the index is damaged ({what}): run `wtkb build`")
+
+
+class ChromaUnavailable(IndexMissing):
+    """The Chroma server (WTKB_CHROMA_MODE=http) did not answer; the next request tries it again."""
+
+    def __init__(self, settings: Settings):
+        where = f"http://{settings.chroma_host}:{settings.chroma_port}"
+        super().__init__(
+            f"the Chroma server at {where} is not answering: start it (`chroma run`) "
+            "or check WTKB_CHROMA_HOST and WTKB_CHROMA_PORT"
+        )
 
 
 @dataclass(frozen=True)
@@ -54,6 +85,8 @@ class BuildReport:
     reused: int
     seconds: float
     changed: bool
+    repaired: str | None = None  # the damaged file for which the live build was built again
+    warnings: tuple[str, ...] = ()
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
@@ -92,6 +125,11 @@ def collection_name(settings: Settings, build_id: str) -> str:
     return f"wtkb-{build_id}" if settings.chroma_mode == "http" else COLLECTION
 
 
+def open_collection(settings: Settings, build: Path) -> Any:
+    """The Chroma collection of a build, on the server or in the build's folder."""
+    return chroma_client(settings, build / "chroma").get_collection(collection_name(settings, build.name))
+
+
 def release_chroma() -> None:
     """Drop Chroma's per-path client cache so a build folder can be renamed or deleted."""
     from chromadb.api.client import SharedSystemClient
@@ -103,26 +141,63 @@ def release_chroma() -> None:
 
 
 class EmbeddingCache:
-    """Vectors keyed by (model, content hash) in SQLite; each batch is committed as it is made."""
+    """Vectors keyed by (model, content hash) in SQLite; each batch is committed as it is made.
+
+    The cache is never trusted blindly: a file SQLite finds damaged is moved aside and a new one
+    started, and a row that is not a unit vector of the usual length is dropped and embedded again.
+    Each such event is a line in ``warnings``.
+    """
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS vectors"
-            " (model TEXT, hash TEXT, vector BLOB, PRIMARY KEY (model, hash))"
-        )
+        self.warnings: list[str] = []
+        try:
+            self._db = self._open(path)
+        except sqlite3.DatabaseError as exc:
+            aside = path.with_name(path.name + ".damaged")
+            os.replace(path, aside)
+            self.warnings.append(
+                f"the embedding cache {path} is damaged ({exc}): moved to {aside.name}, starting a new one"
+            )
+            self._db = self._open(path)
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path)
+        try:
+            verdict = db.execute("PRAGMA quick_check").fetchone()[0]
+            if verdict != "ok":
+                raise sqlite3.DatabaseError(verdict)
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS vectors"
+                " (model TEXT, hash TEXT, vector BLOB, PRIMARY KEY (model, hash))"
+            )
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     def get(self, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
-        found: dict[str, np.ndarray] = {}
+        """The sound cached vectors among ``hashes``; damaged rows are deleted, to be embedded again."""
+        rows: dict[str, bytes] = {}
         for start in range(0, len(hashes), 500):
             chunk = hashes[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
+            found = self._db.execute(
                 f"SELECT hash, vector FROM vectors WHERE model = ? AND hash IN ({marks})", [model, *chunk]
             )
-            found.update({h: np.frombuffer(v, dtype=np.float32) for h, v in rows})
-        return found
+            rows.update(found)
+        sizes = Counter(len(v) for v in rows.values())
+        usual = sizes.most_common(1)[0][0] if sizes else 0
+        sound = {h: np.frombuffer(v, dtype=np.float32) for h, v in rows.items() if _sound(v, usual)}
+        damaged = sorted(set(rows) - set(sound))
+        if damaged:
+            with self._db:
+                self._db.executemany(
+                    "DELETE FROM vectors WHERE model = ? AND hash = ?", [(model, h) for h in damaged]
+                )
+            self.warnings.append(f"{len(damaged)} damaged vector(s) in the embedding cache: embedded again")
+        return sound
 
     def put(self, model: str, vectors: dict[str, np.ndarray]) -> None:
         with self._db:
@@ -133,6 +208,14 @@ class EmbeddingCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _sound(blob: bytes, size: int) -> bool:
+    """A cached row is a finite unit vector (the embedder normalises) of the usual size in bytes."""
+    if len(blob) != size or size % 4:
+        return False
+    vector = np.frombuffer(blob, dtype=np.float32)
+    return bool(np.isfinite(vector).all()) and abs(float(np.linalg.norm(vector)) - 1.0) < 1e-3
 
 
 def embed_all(
@@ -180,14 +263,99 @@ def current_build(index_dir: Path) -> Path | None:
 
 
 def read_manifest(build: Path) -> dict[str, Any]:
-    """A build's manifest: its id, content hash, model, and each provision's content hash."""
-    return json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    """A build's manifest: its id, content hash, model, each provision's content hash, and each
+    file's size and sha256; IndexDamaged when it cannot be read."""
+    path = build / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raise IndexDamaged(path) from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files", {}), dict):
+        raise IndexDamaged(path)
+    return manifest
 
 
-def live_manifest(index_dir: Path) -> dict[str, Any] | None:
-    """The live build's manifest, or None when there is no build."""
-    build = current_build(index_dir)
-    return read_manifest(build) if build else None
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_records(folder: Path) -> dict[str, dict[str, Any]]:
+    """Each file of a build but the manifest: its size, and its sha256 unless Chroma rewrites it."""
+    records: dict[str, dict[str, Any]] = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json"):
+        name = path.relative_to(folder).as_posix()
+        records[name] = {"size": path.stat().st_size}
+        if not name.startswith(CHROMA_FILES):
+            records[name]["sha256"] = sha256_file(path)
+    return records
+
+
+def check_files(build: Path, manifest: dict[str, Any], hashes: bool = False) -> None:
+    """IndexDamaged naming the first file that is missing or of another size (or, with ``hashes``,
+    other content) than the manifest records."""
+    for name, record in manifest.get("files", {}).items():
+        path = build / name
+        try:
+            size = path.stat().st_size
+        except OSError:
+            raise IndexDamaged(path) from None
+        if size != record.get("size"):
+            raise IndexDamaged(path)
+        if hashes and "sha256" in record and sha256_file(path) != record["sha256"]:
+            raise IndexDamaged(path)
+
+
+def check_vectors(settings: Settings, build: Path, manifest: dict[str, Any]) -> None:
+    """IndexDamaged unless Chroma gives back every vector as built (the build's own copy,
+    vectors.npy, whose hash is checked first) and finds a sample of them by similarity (which reads
+    its HNSW files); ChromaUnavailable when its server does not answer.
+
+    Chroma normalises what it stores, so its vectors match the copy to within float32 rounding."""
+    where: Path | str = build / "chroma"
+    if settings.chroma_mode == "http":
+        where = f"collection {collection_name(settings, build.name)} on the Chroma server"
+    try:
+        client = chroma_client(settings, build / "chroma")
+    except ValueError:  # what chromadb.HttpClient raises when no server answers
+        raise ChromaUnavailable(settings) from None
+    try:
+        collection = client.get_collection(collection_name(settings, build.name))
+        got = collection.get(include=["embeddings"])
+        vectors = np.asarray(got["embeddings"], dtype=np.float32)
+        built = np.load(build / VECTORS)
+        rows = {uid: row for row, uid in enumerate(manifest["hashes"])}
+        order = [rows[uid] for uid in got["ids"]]
+        if len(order) != len(rows) or not np.allclose(vectors, built[order], atol=1e-5):
+            raise IndexDamaged(where)
+        sample = vectors[:: max(1, len(vectors) // SAMPLED)]
+        found = collection.query(query_embeddings=sample.tolist(), n_results=1, include=["distances"])
+        if any(not d or d[0] > 1e-3 for d in found["distances"]):
+            raise IndexDamaged(where)
+    except IndexMissing:
+        raise
+    except Exception:  # whatever Chroma raises over a damaged store, the store is what is wrong
+        raise IndexDamaged(where) from None
+    finally:
+        if settings.chroma_mode != "http":
+            release_chroma()
+
+
+def verify(settings: Settings) -> dict[str, Any]:
+    """Check the live build in full (every hash, every vector); its manifest, or IndexMissing."""
+    build = current_build(settings.index_dir)
+    manifest = read_manifest(build) if build else None
+    problem = index_problem(settings, manifest)
+    if build is None or manifest is None or problem:
+        raise IndexMissing(problem)
+    if VECTORS not in manifest.get("files", {}):  # made before builds recorded their files
+        raise IndexDamaged(build / "manifest.json")
+    check_files(build, manifest, hashes=True)
+    check_vectors(settings, build, manifest)
+    return manifest
 
 
 def index_problem(settings: Settings, manifest: dict[str, Any] | None) -> str | None:
@@ -204,6 +372,20 @@ def index_problem(settings: Settings, manifest: dict[str, Any] | None) -> str | 
             f"but this server uses {settings.model_package!r}: run `wtkb build` to rebuild it"
         )
     return None
+
+
+def live_state(settings: Settings) -> tuple[dict[str, Any] | None, str | None]:
+    """The live build's manifest (None if unreadable or absent) and why it cannot answer, checking
+    its files' sizes: what /health reports."""
+    build = current_build(settings.index_dir)
+    try:
+        manifest = read_manifest(build) if build else None
+        problem = index_problem(settings, manifest)
+        if build and manifest and problem is None:
+            check_files(build, manifest)
+    except IndexDamaged as exc:
+        return None, str(exc)
+    return manifest, problem
 
 
 @contextmanager
@@ -255,12 +437,14 @@ def _swap(index_dir: Path, tmp: Path, build_id: str) -> None:
 
 
 def _sweep(settings: Settings, keep: set[str]) -> None:
-    """Remove interrupted temporary builds and builds older than the last KEEP_BUILDS."""
+    """Remove interrupted temporary builds and builds older than the newest ``settings.keep_builds``
+    (the live one and the one before it by default, which a running server may still hold open);
+    the builds in ``keep`` (the live one) are never removed."""
     builds = settings.index_dir / "builds"
     for folder in builds.glob(".tmp-*"):
         shutil.rmtree(folder, ignore_errors=True)
     finished = sorted((f for f in builds.iterdir() if not f.name.startswith(".")), key=lambda f: f.name)
-    for folder in finished[:-KEEP_BUILDS]:
+    for folder in finished[: -settings.keep_builds]:
         if folder.name not in keep:
             shutil.rmtree(folder, ignore_errors=True)
             if settings.chroma_mode == "http":
@@ -289,7 +473,8 @@ def build(
         (index_dir / "builds").mkdir(exist_ok=True)
         content = _records_hash(corpus, settings.model_package)
         live = current_build(index_dir)
-        if live and json.loads((live / "manifest.json").read_text()).get("content") == content:
+        current, damage = _live_state(settings, live, content)
+        if current and damage is None:
             return BuildReport(None, len(corpus.provisions), 0, len(corpus.provisions), 0.0, False)
         _sweep(settings, {live.name} if live else set())
         embedder = embedder_factory()
@@ -306,6 +491,7 @@ def build(
         _write_chroma(settings, tmp, build_id, corpus, vectors)
         _write_bm25(tmp, corpus)
         (tmp / "provisions.json").write_text(records_json(corpus.provisions), encoding="utf-8")
+        np.save(tmp / VECTORS, vectors)
         manifest = {
             "build": build_id,
             "content": content,
@@ -314,8 +500,27 @@ def build(
             "provisions": total,
             "editions": sorted(corpus.editions),
             "hashes": {p.uid: p.content_hash() for p in corpus.provisions},
+            "files": file_records(tmp),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         _swap(index_dir, tmp, build_id)
         _sweep(settings, {build_id})
-    return BuildReport(build_id, total, embedded, total - embedded, time.perf_counter() - started, True)
+    seconds = time.perf_counter() - started
+    warnings = tuple(cache.warnings)
+    return BuildReport(build_id, total, embedded, total - embedded, seconds, True, damage, warnings)
+
+
+def _live_state(settings: Settings, live: Path | None, content: str) -> tuple[bool, str | None]:
+    """Whether the live build holds this content, and its damaged file (None when it is sound).
+
+    A build whose manifest cannot be read counts as current and damaged: it is built again either way.
+    """
+    if live is None:
+        return False, None
+    try:
+        if read_manifest(live).get("content") != content:
+            return False, None
+        verify(settings)
+    except IndexDamaged as exc:
+        return True, exc.what
+    return True, None

@@ -19,11 +19,13 @@ import numpy as np
 
 from kb.corpus import Provision
 from kb.index import (
+    ChromaUnavailable,
+    IndexDamaged,
     IndexMissing,
-    chroma_client,
-    collection_name,
+    check_files,
     current_build,
     index_problem,
+    open_collection,
     read_manifest,
     tokenize,
 )
@@ -134,26 +136,43 @@ class LoadedIndex:
     retriever: bm25s.BM25
     collection: Any
     positions: dict[str, int]  # uid -> row in provisions, to map Chroma ids back
+    settings: Settings
 
     @classmethod
     def open(cls, settings: Settings) -> LoadedIndex:
+        """The live build, after checking its files' sizes; IndexDamaged if any part fails to load."""
         build = current_build(settings.index_dir)
-        problem = index_problem(settings, read_manifest(build) if build else None)
-        if build is None or problem:
+        manifest = read_manifest(build) if build else None
+        problem = index_problem(settings, manifest)
+        if build is None or manifest is None or problem:
             raise IndexMissing(problem)
-        records = json.loads((build / "provisions.json").read_text(encoding="utf-8"))
-        provisions = [Provision.from_record(r) for r in records]
-        retriever = bm25s.BM25.load(str(build / "bm25"), show_progress=False)
-        client = chroma_client(settings, build / "chroma")
-        collection = client.get_collection(collection_name(settings, build.name))
+        check_files(build, manifest)
+        try:
+            records = json.loads((build / "provisions.json").read_text(encoding="utf-8"))
+            provisions = [Provision.from_record(r) for r in records]
+            retriever = bm25s.BM25.load(str(build / "bm25"), show_progress=False)
+        except Exception:  # same size, other bytes: whatever the reader raises, the build is damaged
+            raise IndexDamaged(build) from None
         positions = {p.uid: i for i, p in enumerate(provisions)}
-        return cls(build, provisions, retriever, collection, positions)
+        index = cls(build, provisions, retriever, None, positions, settings)
+        index.collection = index.chroma(lambda: open_collection(settings, build))
+        return index
+
+    def chroma(self, call: Callable[[], Any]) -> Any:
+        """Chroma's answer to ``call``, or an IndexMissing saying what failed: a Chroma server that
+        does not answer (tried afresh on the next request), or a damaged embedded store."""
+        try:
+            return call()
+        except Exception:
+            if self.settings.chroma_mode == "http":
+                raise ChromaUnavailable(self.settings) from None
+            raise IndexDamaged(self.build / "chroma") from None
 
     def vectors(self, uids: list[str]) -> np.ndarray:
         """The stored embeddings of some provisions, in the order asked (rows are unit length)."""
         if not uids:
             return np.zeros((0, 0), dtype=np.float32)
-        got = self.collection.get(ids=uids, include=["embeddings"])
+        got = self.chroma(lambda: self.collection.get(ids=uids, include=["embeddings"]))
         by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
         return np.array([by_id[u] for u in uids], dtype=np.float32)
 
@@ -247,8 +266,10 @@ class Searcher:
 
     def _dense(self, index: LoadedIndex, q: Query, edition: int | None, pool: int) -> list[int]:
         vector = self.embed_query(q.text)
-        result = index.collection.query(
-            query_embeddings=[vector.tolist()], n_results=pool, where=self._where(q, edition), include=[]
+        result = index.chroma(
+            lambda: index.collection.query(
+                query_embeddings=[vector.tolist()], n_results=pool, where=self._where(q, edition), include=[]
+            )
         )
         return [index.positions[uid] for uid in result["ids"][0]]
 
