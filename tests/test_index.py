@@ -135,5 +135,5 @@ def test_old_builds_are_pruned(settings: Settings, embedder: Embedder) -> None:
         path.write_text(path.read_text() + f"\nExtra sentence {n}.\n")
         build(settings, lambda: embedder)
     builds = sorted(b.name for b in (settings.index_dir / "builds").iterdir() if not b.name.startswith("."))
-    assert len(builds) == kb_index.KEEP_BUILDS
+    assert len(builds) == settings.keep_builds == 2
     assert current_build(settings.index_dir).name == builds[-1]
