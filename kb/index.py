@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import bm25s
+import httpx
 import numpy as np
 import Stemmer
 
@@ -114,15 +115,28 @@ def chroma_client(settings: Settings, path: Path | None):
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_mode == "http":
-        return chromadb.HttpClient(
-            host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
-        )
+        try:
+            return chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            )
+        except ValueError:  # what chromadb raises when no server answers
+            raise ChromaUnavailable(settings) from None
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
 def collection_name(settings: Settings, build_id: str) -> str:
     """One collection per build on a shared server; the embedded store has a folder per build."""
     return f"wtkb-{build_id}" if settings.chroma_mode == "http" else COLLECTION
+
+
+def chroma_failure(settings: Settings, build: Path, exc: Exception) -> IndexMissing:
+    """What an exception from Chroma means to the user: a server that does not answer (tried afresh
+    on the next request), or a damaged store (its folder, or the build's collection on the server)."""
+    if settings.chroma_mode != "http":
+        return IndexDamaged(build / "chroma")
+    if isinstance(exc, httpx.TransportError | ChromaUnavailable):
+        return ChromaUnavailable(settings)
+    return IndexDamaged(f"collection {collection_name(settings, build.name)} on the Chroma server")
 
 
 def open_collection(settings: Settings, build: Path) -> Any:
@@ -315,30 +329,21 @@ def check_vectors(settings: Settings, build: Path, manifest: dict[str, Any]) -> 
     its HNSW files); ChromaUnavailable when its server does not answer.
 
     Chroma normalises what it stores, so its vectors match the copy to within float32 rounding."""
-    where: Path | str = build / "chroma"
-    if settings.chroma_mode == "http":
-        where = f"collection {collection_name(settings, build.name)} on the Chroma server"
     try:
-        client = chroma_client(settings, build / "chroma")
-    except ValueError:  # what chromadb.HttpClient raises when no server answers
-        raise ChromaUnavailable(settings) from None
-    try:
-        collection = client.get_collection(collection_name(settings, build.name))
+        collection = open_collection(settings, build)
         got = collection.get(include=["embeddings"])
         vectors = np.asarray(got["embeddings"], dtype=np.float32)
         built = np.load(build / VECTORS)
         rows = {uid: row for row, uid in enumerate(manifest["hashes"])}
         order = [rows[uid] for uid in got["ids"]]
         if len(order) != len(rows) or not np.allclose(vectors, built[order], atol=1e-5):
-            raise IndexDamaged(where)
+            raise ValueError("other vectors than built")
         sample = vectors[:: max(1, len(vectors) // SAMPLED)]
         found = collection.query(query_embeddings=sample.tolist(), n_results=1, include=["distances"])
         if any(not d or d[0] > 1e-3 for d in found["distances"]):
-            raise IndexDamaged(where)
-    except IndexMissing:
-        raise
-    except Exception:  # whatever Chroma raises over a damaged store, the store is what is wrong
-        raise IndexDamaged(where) from None
+            raise ValueError("a stored vector is not found by similarity")
+    except Exception as exc:  # whatever Chroma raises over a damaged store, the store is what is wrong
+        raise chroma_failure(settings, build, exc) from None
     finally:
         if settings.chroma_mode != "http":
             release_chroma()

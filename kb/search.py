@@ -19,10 +19,10 @@ import numpy as np
 
 from kb.corpus import Provision
 from kb.index import (
-    ChromaUnavailable,
     IndexDamaged,
     IndexMissing,
     check_files,
+    chroma_failure,
     current_build,
     index_problem,
     open_collection,
@@ -163,10 +163,8 @@ class LoadedIndex:
         does not answer (tried afresh on the next request), or a damaged embedded store."""
         try:
             return call()
-        except Exception:
-            if self.settings.chroma_mode == "http":
-                raise ChromaUnavailable(self.settings) from None
-            raise IndexDamaged(self.build / "chroma") from None
+        except Exception as exc:
+            raise chroma_failure(self.settings, self.build, exc) from None
 
     def vectors(self, uids: list[str]) -> np.ndarray:
         """The stored embeddings of some provisions, in the order asked (rows are unit length)."""

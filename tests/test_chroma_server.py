@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -11,9 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from kb.embed import Embedder
-from kb.index import build, chroma_client
+from kb.index import IndexDamaged, build, chroma_client
 from kb.search import Query
 from kb.service import Knowledge
 from kb.settings import Settings
@@ -28,26 +31,46 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class ChromaServer:
+    """A real `chroma run` process on a fixed port and data folder, which tests stop and start again."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        args = ["run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)]
+        self.proc = subprocess.Popen([CHROMA, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("chroma run did not start within 60 s")
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc is not None:
+            self.proc.kill() if kill else self.proc.terminate()
+            self.proc.wait(timeout=30)
+            self.proc = None
+
+
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[int]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [CHROMA, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
+def chroma(tmp_path: Path) -> Iterator[ChromaServer]:
+    running = ChromaServer(tmp_path / "server")
+    running.start()
     try:
-        yield port
+        yield running
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        running.stop()
+
+
+@pytest.fixture
+def server(chroma: ChromaServer) -> int:
+    return chroma.port
 
 
 def test_build_and_search_through_a_chroma_server(tmp_path: Path, embedder: Embedder, server: int) -> None:
@@ -69,3 +92,75 @@ def test_build_and_search_through_a_chroma_server(tmp_path: Path, embedder: Embe
         build(settings, lambda: embedder)
     names = {c.name for c in chroma_client(settings, None).list_collections()}
     assert len(names) == 2 and f"wtkb-{first.build_id}" not in names, "old builds' collections are dropped"
+
+
+@pytest.mark.parametrize("kill", [True, False], ids=["killed", "stopped"])
+def test_a_server_down_is_a_503_and_recovery_needs_no_restart_of_wtkb(
+    tmp_path: Path, embedder: Embedder, chroma: ChromaServer, kill: bool
+) -> None:
+    settings = Settings(
+        corpus_dir=write_corpus(tmp_path),
+        index_dir=tmp_path / "index",
+        chroma_mode="http",
+        chroma_port=chroma.port,
+    )
+    build(settings, lambda: embedder)
+    client = TestClient(create_app(knowledge=Knowledge(settings, embedder)))
+    assert client.get("/api/search", params={"q": "section 47"}).status_code == 200
+
+    chroma.stop(kill=kill)
+    message = f"the Chroma server at http://127.0.0.1:{chroma.port} is not answering"
+    for url, params in (("/api/search", {"q": "section 47"}), ("/api/statutory", {"statement": "refer"})):
+        response = client.get(url, params=params)
+        assert response.status_code == 503
+        assert response.json()["detail"].startswith(message)
+    page = client.get("/search", params={"q": "section 47"})
+    assert page.status_code == 503 and message in page.text
+    assert fail_cli(settings).startswith(f"error: {message}")
+
+    chroma.start()  # the same data folder and port: the same wtkb process answers again
+    response = client.get("/api/search", params={"q": "section 47 enquiries"})
+    assert response.status_code == 200
+    assert response.json()[0]["key"] == "section-47-enquiry"
+
+
+def test_a_server_that_lost_its_data_is_a_damaged_index_and_build_repairs_it(
+    tmp_path: Path, embedder: Embedder, chroma: ChromaServer
+) -> None:
+    settings = Settings(
+        corpus_dir=write_corpus(tmp_path),
+        index_dir=tmp_path / "index",
+        chroma_mode="http",
+        chroma_port=chroma.port,
+    )
+    first = build(settings, lambda: embedder)
+    chroma.stop()
+    shutil.rmtree(chroma.path)
+    chroma.start()
+    kb = Knowledge(settings, embedder)
+    with pytest.raises(IndexDamaged, match=f"collection wtkb-{first.build_id} on the Chroma server"):
+        kb.search(Query("section 47"))
+    report = build(settings, lambda: embedder)
+    assert report.repaired == f"collection wtkb-{first.build_id} on the Chroma server"
+    assert report.embedded == 0
+    assert kb.search(Query("section 47 enquiries"))[0].provision.key == "section-47-enquiry"
+
+
+def fail_cli(settings: Settings) -> str:
+    """What `wtkb search` prints when it cannot answer: one line on stderr, never a traceback."""
+    env = {
+        **os.environ,
+        "WTKB_CORPUS_DIR": str(settings.corpus_dir),
+        "WTKB_INDEX_DIR": str(settings.index_dir),
+        "WTKB_CHROMA_MODE": "http",
+        "WTKB_CHROMA_PORT": str(settings.chroma_port),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "kb.cli", "search", "section 47"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    return " ".join(result.stderr.split())
