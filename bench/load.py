@@ -24,10 +24,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import yaml
@@ -47,6 +48,16 @@ EDITION = 2018  # the newest edition with flowcharts for managing individual cas
 STARTUP_SECONDS = 180
 REQUEST_TIMEOUT = 30.0
 Request = tuple[str, str, str, dict[str, Any]]  # kind, method, URL, httpx keyword arguments
+FAILURES: Counter[str] = Counter()  # each failed answer's kind, status and text, over the whole run
+Record = tuple[str, float, int, float]  # kind, seconds, HTTP status (0: no answer), when it ended
+
+
+class Fault(Protocol):
+    """Something that goes wrong while the clients run (bench/faults.py), and what it did to them."""
+
+    async def run(self, base: str, start: float, seconds: float) -> None: ...
+
+    def figures(self, records: list[Record]) -> dict[str, Any]: ...
 
 
 def free_port() -> int:
@@ -79,8 +90,17 @@ def request_makers(charts: list[str], with_statutory: bool) -> list[Callable[[ra
     return [search, search, deadlines, *([statutory] if with_statutory else [])]
 
 
-def start_server(port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "WTKB_HOST": HOST, "WTKB_PORT": str(port), "WTKB_WORKERS": str(workers)}
+def start_server(
+    port: int, workers: int, log: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`wtkb serve` on loopback, with ``env`` added to this process's environment."""
+    env = {
+        **os.environ,
+        **(env or {}),
+        "WTKB_HOST": HOST,
+        "WTKB_PORT": str(port),
+        "WTKB_WORKERS": str(workers),
+    }
     with open(log, "wb") as handle:
         return subprocess.Popen(
             [sys.executable, "-m", "kb.cli", "serve"], env=env, stdout=handle, stderr=subprocess.STDOUT
@@ -106,8 +126,8 @@ async def wait_ready(client: httpx.AsyncClient, server: subprocess.Popen[bytes])
 
 async def one_client(
     base: str, makers: list[Callable[[random.Random], Request]], until: float, seed: int
-) -> list[tuple[str, float, bool]]:
-    """Requests back to back until ``until``; each record is (kind, seconds, answered 200)."""
+) -> list[Record]:
+    """Requests back to back until ``until``; each record is (kind, seconds, status, end time)."""
     rng = random.Random(seed)
     records = []
     limits = httpx.Limits(max_connections=1)
@@ -116,10 +136,14 @@ async def one_client(
             kind, method, url, kwargs = rng.choice(makers)(rng)
             started = time.perf_counter()
             try:
-                ok = (await client.request(method, url, **kwargs)).status_code == 200
-            except httpx.HTTPError:
-                ok = False
-            records.append((kind, time.perf_counter() - started, ok))
+                response = await client.request(method, url, **kwargs)
+                status = response.status_code
+                if status != 200:
+                    FAILURES[f"{kind} {status}: {response.text[:300]}"] += 1
+            except httpx.HTTPError as exc:
+                status = 0
+                FAILURES[f"{kind}: {type(exc).__name__}"] += 1
+            records.append((kind, time.perf_counter() - started, status, time.monotonic()))
     return records
 
 
@@ -130,26 +154,35 @@ def latency(seconds: list[float]) -> dict[str, float]:
     return {"p50_ms": round(cuts[49], 1), "p95_ms": round(cuts[94], 1), "p99_ms": round(cuts[98], 1)}
 
 
-def summarise(records: list[tuple[str, float, bool]], elapsed: float) -> dict[str, Any]:
-    kinds = sorted({kind for kind, _, _ in records})
+def summarise(records: list[Record], elapsed: float) -> dict[str, Any]:
+    kinds = sorted({kind for kind, *_ in records})
     by_kind = {
         kind: {
-            "requests": sum(1 for k, _, _ in records if k == kind),
-            "errors": sum(1 for k, _, ok in records if k == kind and not ok),
-            **latency([s for k, s, _ in records if k == kind]),
+            "requests": sum(1 for k, *_ in records if k == kind),
+            "errors": sum(1 for k, _, status, _ in records if k == kind and status != 200),
+            **latency([s for k, s, *_ in records if k == kind]),
         }
         for kind in kinds
     }
     return {
         "requests": len(records),
-        "errors": sum(1 for _, _, ok in records if not ok),
+        "errors": sum(1 for _, _, status, _ in records if status != 200),
         "throughput_rps": round(len(records) / elapsed, 1),
-        **latency([s for _, s, _ in records]),
+        **latency([s for _, s, *_ in records]),
         "by_kind": by_kind,
+        "failures": dict(FAILURES.most_common(5)),  # what the commonest failed answers said
     }
 
 
-async def load(base: str, server: subprocess.Popen[bytes], clients: int, seconds: float) -> dict[str, Any]:
+async def load(
+    base: str,
+    server: subprocess.Popen[bytes],
+    clients: int,
+    seconds: float,
+    fault: Fault | None = None,
+) -> dict[str, Any]:
+    """Run the clients; a ``fault``, if given, happens alongside them (bench/faults.py) and adds its
+    figures, computed from every request's record."""
     async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT) as probe:
         health = await wait_ready(probe, server)
         with_statutory = "/api/statutory" in (await probe.get("/openapi.json")).json()["paths"]
@@ -160,14 +193,40 @@ async def load(base: str, server: subprocess.Popen[bytes], clients: int, seconds
             (await probe.request(method, url, **kwargs)).raise_for_status()
     started = time.monotonic()
     until = started + seconds
+    happening = asyncio.create_task(fault.run(base, started, seconds)) if fault else None
     runs = await asyncio.gather(*(one_client(base, makers, until, seed) for seed in range(clients)))
     elapsed = time.monotonic() - started
+    records = [record for run in runs for record in run]
+    if happening:
+        await happening
     return {
         "index": health["index"],
         "statutory": "included" if with_statutory else "skipped: the server has no /api/statutory",
-        **summarise([record for run in runs for record in run], elapsed),
+        **summarise(records, elapsed),
         "elapsed_s": round(elapsed, 1),
+        **(fault.figures(records) if fault else {}),
     }
+
+
+def serve_and_load(
+    workers: int, clients: int, seconds: float, env: dict[str, str] | None = None, fault: Fault | None = None
+) -> dict[str, Any]:
+    """Start `wtkb serve` (with ``env`` added), load it, stop it; its log is shown if anything fails."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "server.log"
+        server = start_server(port, workers, log, env)
+        try:
+            return asyncio.run(load(f"http://{HOST}:{port}", server, clients, seconds, fault))
+        except Exception:
+            print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
+            raise
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
 
 def main() -> None:
@@ -178,21 +237,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = get_settings()
     build(settings, lambda: Embedder(settings.model_package, settings.query_cache_size))
-    port = free_port()
-    with tempfile.TemporaryDirectory() as tmp:
-        log = Path(tmp) / "server.log"
-        server = start_server(port, args.workers, log)
-        try:
-            result = asyncio.run(load(f"http://{HOST}:{port}", server, args.clients, args.seconds))
-        except Exception:
-            print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
-            raise
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+    result = serve_and_load(args.workers, args.clients, args.seconds)
     results = {
         "machine": machine(),
         "clients": args.clients,

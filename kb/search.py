@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,6 +191,7 @@ class Searcher:
         self._roles = roles
         self._editions = editions
         self._index: LoadedIndex | None = None
+        self._opening = threading.Lock()  # one thread opens a new build; the others wait for it
 
     @property
     def index(self) -> LoadedIndex:
@@ -197,9 +199,10 @@ class Searcher:
         build = current_build(self.settings.index_dir)
         if build is None:
             raise IndexMissing(f"no index in {self.settings.index_dir}: run `wtkb build` first")
-        if self._index is None or self._index.build != build:
-            self._index = LoadedIndex.open(self.settings)
-        return self._index
+        with self._opening:
+            if self._index is None or self._index.build != build:
+                self._index = LoadedIndex.open(self.settings)
+            return self._index
 
     @property
     def current_edition(self) -> int:
