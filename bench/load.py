@@ -183,7 +183,7 @@ async def load(
 ) -> dict[str, Any]:
     """Run the clients; a ``fault``, if given, happens alongside them (bench/faults.py) and adds its
     figures, computed from every request's record."""
-    async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT) as probe:
+    async with httpx.AsyncClient(base_url=base, timeout=STARTUP_SECONDS) as probe:  # warm-up loads the model
         health = await wait_ready(probe, server)
         with_statutory = "/api/statutory" in (await probe.get("/openapi.json")).json()["paths"]
         charts = [c["key"] for c in (await probe.get("/api/flowcharts", params={"edition": EDITION})).json()]

@@ -21,7 +21,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 from kb import yamlfile
 from kb.flow import Flowchart, load_flowchart
 from kb.local import Overlay, load_overlay
-from kb.problems import CorpusInvalid, Problem, rel
+from kb.problems import CorpusInvalid, NotUtf8, Problem, read_utf8, rel
 from kb.timescale import Timescale, TimescaleError, parse_timescale
 
 STATUSES = ("statutory", "advice")
@@ -310,7 +310,10 @@ def parse_chapter_file(
     where = rel(path, root)
     status = path.parent.name
     year = int(path.parent.parent.name)
-    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        lines = read_utf8(path).splitlines()
+    except NotUtf8 as exc:
+        return [], [Problem(where, exc.line, str(exc))]
     tokens = _MD.parse("\n".join(lines))
     meta, problems = _front_matter(tokens, where, year)
     if meta is None:

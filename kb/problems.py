@@ -18,6 +18,24 @@ class Problem:
         return f"{self.path}:{self.line}: {self.message}"
 
 
+class NotUtf8(ValueError):
+    """A file that is not UTF-8 text (saved in another encoding, or cut short mid-character)."""
+
+    def __init__(self, line: int, message: str):
+        self.line = line
+        super().__init__(message)
+
+
+def read_utf8(path: Path) -> str:
+    """A file's text; NotUtf8 naming the line of the first byte that is not UTF-8."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise NotUtf8(line, f"not UTF-8 text (byte {data[exc.start]:#04x}): save the file as UTF-8") from None
+
+
 class CorpusInvalid(Exception):
     """Raised when work needs a valid corpus (e.g. ``build``) and the corpus has problems."""
 

@@ -26,7 +26,7 @@ import yaml
 from kb import yamlfile
 from kb.flow import Flowchart, FlowError, Step, Walk, walk
 from kb.limits import Limits
-from kb.problems import Problem, rel
+from kb.problems import NotUtf8, Problem, read_utf8, rel
 from kb.search import QueryError, provision_json
 from kb.service import Knowledge, check_dates
 from kb.workdays import bank_holiday_name
@@ -583,7 +583,9 @@ def shipped(kb: Knowledge) -> list[dict[str, Any]]:
             "local": None,
         }
         try:
-            scenario = load_scenario(kb, path.read_text(encoding="utf-8"), rel(path, folder))
+            scenario = load_scenario(kb, read_utf8(path), rel(path, folder))
+        except NotUtf8 as exc:
+            entry["problems"] = [str(Problem(rel(path, folder), exc.line, str(exc)))]
         except ScenarioInvalid as exc:
             entry["problems"] = [str(p) for p in exc.problems]
         else:

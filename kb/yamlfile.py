@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from kb.limits import Limits, TooComplex, check_yaml
-from kb.problems import Problem
+from kb.problems import NotUtf8, Problem, read_utf8
 
 LINE = "__line__"
 DEFAULT_LIMITS = Limits()  # corpus files: the same bounds as a request with default settings
@@ -93,7 +93,11 @@ def _bad_date_line(text: str) -> int:
 
 def load_file(path: Path, with_lines: bool = False) -> Any:
     """Parse a YAML file, raising ``YamlError`` with a line number when it is malformed."""
-    return load_text(path.read_text(encoding="utf-8"), with_lines=with_lines)
+    try:
+        text = read_utf8(path)
+    except NotUtf8 as exc:
+        raise YamlError(exc.line, str(exc)) from None
+    return load_text(text, with_lines=with_lines)
 
 
 def read_mapping(

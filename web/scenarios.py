@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import KnowledgeDep
 from api.scenarios import HANDOUT_CSP, MEDIA_TYPES
 from kb.handout import render
+from kb.problems import NotUtf8, read_utf8
 from kb.scenario import ScenarioInvalid, run_scenario, shipped
 from kb.service import Knowledge
 from web.render import PageRoute, page
@@ -67,7 +68,11 @@ async def scenarios_page(request: Request, kb: KnowledgeDep, name: str | None = 
     if name not in {s["name"] for s in shipped(kb)}:
         raise HTTPException(404, f"there is no shipped scenario {name!r}: choose one from the list")
     path = kb.settings.scenarios_dir / f"{name}.yaml"
-    return await run(request, kb, path.read_text(encoding="utf-8"), path.name)
+    try:
+        text = read_utf8(path)
+    except NotUtf8 as exc:
+        raise HTTPException(422, f"{path.name}:{exc.line}: {exc}") from None
+    return await run(request, kb, text, path.name)
 
 
 @router.post("/scenarios", response_class=HTMLResponse)
