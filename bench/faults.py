@@ -92,7 +92,8 @@ class Rebuilds:
             )
         await asyncio.sleep(1.0)
         async with httpx.AsyncClient(base_url=base) as client:
-            self.served_at_end = (await client.get("/health")).json()["index"]
+            health = (await client.get("/health")).json()
+            self.served_at_end = health["index"] or health["problem"]
 
     def figures(self, records: list[Record]) -> dict[str, Any]:
         last = self.builds[-1]["said"].split()[1].rstrip(":") if self.builds else None
@@ -100,7 +101,8 @@ class Rebuilds:
             "rebuilds": self.builds,
             "swapped_in_under_load": sum(1 for b in self.builds if b["at_s"] + b["took_s"] <= self.seconds),
             "statuses": dict(Counter(status for _, _, status, _ in records)),
-            "serves_last_build": self.served_at_end == last,
+            "last_build": last,
+            "served_after_the_run": self.served_at_end,
         }
 
 

@@ -409,8 +409,13 @@ def _write_chroma(
     settings: Settings, folder: Path, build_id: str, corpus: Corpus, vectors: np.ndarray
 ) -> None:
     client = chroma_client(settings, folder / "chroma")
+    # Chroma applies vectors to its HNSW files in batches (100) and saves them every 1000, leaving the
+    # rest to the first readers, which would change the files' sizes after the manifest recorded them:
+    # one batch of everything makes the files complete, and stable, when the build is.
+    whole = max(len(corpus.provisions), 2)
     collection = client.create_collection(
-        collection_name(settings, build_id), metadata={"hnsw:space": "cosine"}
+        collection_name(settings, build_id),
+        metadata={"hnsw:space": "cosine", "hnsw:batch_size": whole, "hnsw:sync_threshold": whole},
     )
     provisions = corpus.provisions
     for start in range(0, len(provisions), 500):

@@ -8,6 +8,7 @@ library, the CLI (exit 1, one line), the API (503) and /health (degraded) all sa
 from __future__ import annotations
 
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -15,12 +16,13 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from kb.embed import Embedder
-from kb.index import EMBEDDINGS, IndexDamaged, build, current_build, read_manifest, verify
+from kb.index import EMBEDDINGS, IndexDamaged, build, current_build, live_state, read_manifest, verify
 from kb.search import Query
 from kb.service import Knowledge
 from kb.settings import Settings
 from tests.test_cli import wtkb
 
+PROVISIONS = 470  # more than four of Chroma's batches of 100, as the real corpus
 STAT = "editions/2023/statutory/03-help.md"
 KINDS = ["bm25/data.csc.index.npy", "bm25/vocab.index.json", "chroma/chroma.sqlite3", "provisions.json"]
 KINDS += ["vectors.npy", "manifest.json"]
@@ -92,10 +94,21 @@ def test_same_size_damage_is_found_by_verify_and_repaired(settings: Settings, em
 
 
 def test_searching_leaves_a_build_verifiable(settings: Settings, embedder: Embedder) -> None:
-    """Chroma rewrites bytes of its files as it reads them: that must never count as damage."""
+    """Chroma rewrites bytes of its files as it reads them, and (unless told otherwise) finishes its
+    HNSW files only once readers come: neither may ever count as damage. The provisions fill more than
+    four of Chroma's batches."""
+    points = "".join(
+        f'## Point {n} {{#point-{n} section="Providing help" roles="all-practitioners" '
+        f'checked="https://example.org/b"}}\n\nPractitioners note point number {n} of {PROVISIONS}.\n\n'
+        for n in range(PROVISIONS)
+    )
+    path = settings.corpus_dir / "editions/2023/advice/03-help.md"
+    path.write_text(path.read_text() + "\n" + points)
     build(settings, lambda: embedder)
-    for _ in range(3):
-        search(settings, embedder)
+    kb = Knowledge(settings, embedder)
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda n: kb.search(Query(f"point number {n}")), range(400)))
+    assert live_state(settings) == (read_manifest(current_build(settings.index_dir)), None)
     verify(settings)
     assert not build(settings, lambda: embedder).changed
 
