@@ -162,3 +162,13 @@ def test_cli_refuses_an_unknown_document_naming_the_known_ones(kb: Knowledge) ->
         env={**__import__("os").environ, **env},
     )
     assert json.loads(listed.stdout)["editions"] == ["kcsie/2025", "wt/2023"]
+
+
+def test_a_document_without_editions_is_refused_not_a_crash(tmp_path: Path, embedder: Embedder) -> None:
+    settings = Settings(corpus_dir=write_corpus(tmp_path), index_dir=tmp_path / "index")
+    build(settings, lambda: embedder)
+    kb = Knowledge(settings, embedder)
+    with pytest.raises(QueryError, match="the corpus has no edition of kcsie yet"):
+        kb.duties("dsl", document="kcsie")
+    with pytest.raises(QueryError, match="unknown document 'kcsie'; known: wt"):  # the index holds none
+        kb.search(Query("x", document="kcsie"))
