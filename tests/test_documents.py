@@ -47,7 +47,11 @@ def test_kcsie_provisions_carry_their_document_and_cite_its_way(corpus_dir: Path
     assert corpus.problems == []
     assert corpus.current_editions() == [("wt", 2023), ("kcsie", 2025)]
     refer = corpus.get(2025, "dsl-refers-to-social-care", "kcsie")
-    assert refer is not None and refer.document == "kcsie" and refer.uid == "kcsie/2025/dsl-refers-to-social-care"
+    assert (
+        refer is not None
+        and refer.document == "kcsie"
+        and refer.uid == "kcsie/2025/dsl-refers-to-social-care"
+    )
     assert refer.cite() == "KCSIE 2025, para 101"  # paragraphs run through the whole document
     training = corpus.get(2025, "dsl-training", "kcsie")
     assert training.cite() == "KCSIE 2025, annex C, section 'Training'"
@@ -110,7 +114,9 @@ def test_duties_list_the_document_holding_most_of_the_role_first(kb: Knowledge) 
 
 
 def test_verdicts_name_the_document_of_their_evidence(kb: Knowledge) -> None:
-    verdict = kb.statutory("The designated safeguarding lead refers suspected abuse to children's social care")
+    verdict = kb.statutory(
+        "The designated safeguarding lead refers suspected abuse to children's social care"
+    )
     assert verdict["editions"] == ["wt/2023", "kcsie/2025"]
     top = verdict["evidence"][0]
     assert (verdict["document"], verdict["edition"]) == (top["document"], top["edition"])

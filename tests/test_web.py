@@ -192,7 +192,11 @@ def test_a_bad_search_shows_the_problem_beside_the_form(
         ("/provisions/2023/no-such-key", 404, "edition wt/2023 has no provision &#39;no-such-key&#39;"),
         ("/provisions/1999/referral-decision", 404, "unknown edition wt/1999"),
         ("/provisions/wt/2023/no-such-key", 404, "edition wt/2023 has no provision &#39;no-such-key&#39;"),
-        ("/provisions/nosuch/2023/referral-decision", 404, "unknown document &#39;nosuch&#39;; known: wt, kcsie"),
+        (
+            "/provisions/nosuch/2023/referral-decision",
+            404,
+            "unknown document &#39;nosuch&#39;; known: wt, kcsie",
+        ),
         ("/provisions/twenty/referral-decision", 422, "edition (path): Input should be a valid integer"),
         ("/provisions/2023/Not_A_Key", 422, "key (path): String should match pattern"),
         ("/roles/wizard/duties", 404, "unknown role &#39;wizard&#39;"),
