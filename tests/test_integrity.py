@@ -23,7 +23,7 @@ from kb.settings import Settings
 from tests.test_cli import wtkb
 
 PROVISIONS = 470  # more than four of Chroma's batches of 100, as the real corpus
-STAT = "editions/2023/statutory/03-help.md"
+STAT = "wt/2023/statutory/03-help.md"
 KINDS = ["bm25/data.csc.index.npy", "bm25/vocab.index.json", "chroma/chroma.sqlite3", "provisions.json"]
 KINDS += ["vectors.npy", "manifest.json"]
 
@@ -102,7 +102,7 @@ def test_searching_leaves_a_build_verifiable(settings: Settings, embedder: Embed
         f'checked="https://example.org/b"}}\n\nPractitioners note point number {n} of {PROVISIONS}.\n\n'
         for n in range(PROVISIONS)
     )
-    path = settings.corpus_dir / "editions/2023/advice/03-help.md"
+    path = settings.corpus_dir / "wt/2023/advice/03-help.md"
     path.write_text(path.read_text() + "\n" + points)
     build(settings, lambda: embedder)
     kb = Knowledge(settings, embedder)
