@@ -81,9 +81,8 @@ def create_app(settings: Settings | None = None, knowledge: Knowledge | None = N
         lifespan=lifespan,
     )
     app.state.knowledge = knowledge
-    app.add_middleware(
-        BodyLimit, max_bytes=limits.max_body_bytes, limits=limits.limits
-    )  # the last added runs first
+    # the last added runs first: bodies are bounded before anything else reads them
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes, limits=limits.limits)
     app.add_middleware(CorpusCaching, knowledge=knowledge, max_age=limits.cache_seconds)
     app.add_middleware(SecurityHeaders)
     add_error_handlers(app)

@@ -99,7 +99,8 @@ class BodyLimit:
             return
         headers = Headers(scope=scope)
         declared = headers.get("content-length", "")
-        is_json = headers.get("content-type", "").lower().startswith("application/json")
+        media = headers.get("content-type", "").split(";")[0].strip().lower()
+        is_json = media == "application/json" or media.endswith("+json")  # what FastAPI parses as JSON
         if declared.isdigit() and int(declared) > self.max_bytes:
             await self.refuse(scope, receive, send)
         elif is_json or "chunked" in headers.get("transfer-encoding", "").lower():

@@ -10,6 +10,7 @@ client sends a mix of searches (bench/search.py's queries), statutory checks (th
 statements; only when the server has /api/statutory) and deadline calculations (every flowchart of
 the 2018 edition). Prints throughput, latency percentiles and errors and writes them to
 bench/results/load.json. Traffic goes to loopback only; the server is stopped at the end.
+bench/faults.py runs the same clients while something goes wrong (a rebuild, Chroma killed).
 """
 
 from __future__ import annotations

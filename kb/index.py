@@ -16,8 +16,8 @@ A build that is damaged afterwards (a full disk, a restore cut short, an edit in
 caught, never served: the manifest records every file's size and sha256. Opening a build compares
 the sizes (cheap, every time); ``wtkb build --verify`` and every ``wtkb build`` compare the hashes and
 read the vectors back from Chroma. Chroma rewrites bytes of its own files as it reads them (the sizes
-stay), so its files are checked by size, and its content by a hash of the vectors it returns and by
-finding a sample of them through its HNSW index.
+stay), so its files are checked by size, and its content by comparing the vectors it returns with the
+build's own copy (vectors.npy) and by finding a sample of them through its HNSW index.
 """
 
 from __future__ import annotations
@@ -485,7 +485,7 @@ def build(
         (index_dir / "builds").mkdir(exist_ok=True)
         content = _records_hash(corpus, settings.model_package)
         live = current_build(index_dir)
-        current, damage = _live_state(settings, live, content)
+        current, damage = _live_condition(settings, live, content)
         if current and damage is None:
             return BuildReport(None, len(corpus.provisions), 0, len(corpus.provisions), 0.0, False)
         _sweep(settings, {live.name} if live else set())
@@ -522,7 +522,7 @@ def build(
     return BuildReport(build_id, total, embedded, total - embedded, seconds, True, damage, warnings)
 
 
-def _live_state(settings: Settings, live: Path | None, content: str) -> tuple[bool, str | None]:
+def _live_condition(settings: Settings, live: Path | None, content: str) -> tuple[bool, str | None]:
     """Whether the live build holds this content, and its damaged file (None when it is sound).
 
     A build whose manifest cannot be read counts as current and damaged: it is built again either way.

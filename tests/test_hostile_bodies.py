@@ -49,6 +49,12 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
         ("/api/scenarios/run", WIDE_JSON, JSON, "WTKB_MAX_ITEMS"),
         ("/api/deadlines", '{"flow": ' + DEEP_JSON + "}", JSON, "WTKB_MAX_DEPTH"),
         ("/api/deadlines", WIDE_JSON, JSON, "WTKB_MAX_ITEMS"),
+        (
+            "/api/deadlines",
+            DEEP_JSON,
+            {"content-type": "application/vnd.case+json; charset=utf-8"},
+            "WTKB_MAX_DEPTH",
+        ),
         ("/api/statutory", '{"statement": ' + DEEP_JSON + "}", JSON, "WTKB_MAX_DEPTH"),
         (
             "/api/statutory",
