@@ -31,6 +31,7 @@ def test_chapter_shows_printed_range_against_paragraphs_cited(corpus_dir: Path) 
     edit(corpus_dir, SOURCE, RANGE, RANGE + "  - {chapter: 4, title: Organisations}\n")
     chapter_3, chapter_4 = (r.to_dict() for r in coverage(load_corpus(corpus_dir)))
     assert chapter_3 == {
+        "document": "wt",
         "edition": 2023,
         "chapter": "3",
         "title": "Providing help",
