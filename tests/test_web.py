@@ -35,6 +35,7 @@ OLD_TEXT = (
 NEW_TEXT = "The local authority social worker decides what response a referral needs within one working day."
 PAGES = [
     "/",
+    "/editions",
     "/search",
     "/search?q=section+47",
     "/provisions/2023/referral-decision",
@@ -123,6 +124,25 @@ def test_home_has_a_search_box_and_the_current_edition(client: TestClient) -> No
     assert 'role="search"' in html and 'name="q"' in html and 'action="/search"' in html
     assert "Test edition 2023" in html and "https://example.org/wt2023" in html
     assert twin_of(html) == "/api/editions"
+
+
+def test_editions_page_has_a_coverage_table_per_edition_as_its_twin_says(client: TestClient) -> None:
+    html = client.get("/editions").text
+    assert twin_of(html) == "/api/editions" and 'href="/editions"' in client.get("/").text
+    for edition in client.get("/api/editions").json():
+        [chapter] = edition["coverage"]
+        caption = f"Paragraphs printed and cited, {edition['edition']} edition</caption>"
+        table = html.split(caption, 1)[1].split("</table>", 1)[0]
+        cells = re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", table)
+        assert cells[-6:] == [
+            "Chapter 3: Providing help",
+            chapter["printed"],
+            "4",
+            "4",
+            str(chapter["cited"]),
+            f"{chapter['covered']} of {chapter['total']} (80%)",
+        ]
+    assert html.index("Test edition 2023") < html.index("Test edition 2018")  # newest first
 
 
 def test_an_old_search_link_to_the_home_page_still_searches(client: TestClient) -> None:
