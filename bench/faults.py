@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from load import Record, serve_and_load  # noqa: E402  (bench/load.py)
-from report import machine, save  # noqa: E402  (bench/report.py)
+from report import machine, show_and_save  # noqa: E402  (bench/report.py)
 
 from kb.index import EMBEDDINGS  # noqa: E402
 from kb.settings import get_settings  # noqa: E402
@@ -180,9 +180,7 @@ def main() -> None:
         "seconds": args.seconds,
         **result,
     }
-    for key, value in results.items():
-        print(f"{key:16} {value}")
-    save(f"faults-{args.fault}", results)
+    show_and_save(f"faults-{args.fault}", results)
 
 
 if __name__ == "__main__":

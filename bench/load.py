@@ -37,7 +37,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from report import machine, save  # noqa: E402  (bench/report.py)
+from report import machine, show_and_save  # noqa: E402  (bench/report.py)
 from search import QUERIES  # noqa: E402  (bench/search.py: the search benchmark's query set)
 
 from kb.embed import Embedder  # noqa: E402
@@ -246,9 +246,7 @@ def main() -> None:
         "workers": args.workers,
         **result,
     }
-    for key, value in results.items():
-        print(f"{key:16} {value}")
-    save("load", results)
+    show_and_save("load", results)
 
 
 if __name__ == "__main__":

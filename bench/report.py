@@ -26,3 +26,10 @@ def save(name: str, figures: dict[str, Any]) -> Path:
     out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     print(f"written to {out.relative_to(RESULTS.parent.parent)}")
     return out
+
+
+def show_and_save(name: str, figures: dict[str, Any]) -> Path:
+    """Print the figures one per line, then write them as :func:`save` does."""
+    for key, value in figures.items():
+        print(f"{key:16} {value}")
+    return save(name, figures)

@@ -69,17 +69,19 @@ def chroma(tmp_path: Path) -> Iterator[ChromaServer]:
 
 
 @pytest.fixture
-def server(chroma: ChromaServer) -> int:
-    return chroma.port
-
-
-def test_build_and_search_through_a_chroma_server(tmp_path: Path, embedder: Embedder, server: int) -> None:
-    settings = Settings(
+def settings(tmp_path: Path, chroma: ChromaServer) -> Settings:
+    """The fixture corpus, with its vectors on the running Chroma server."""
+    return Settings(
         corpus_dir=write_corpus(tmp_path),
         index_dir=tmp_path / "index",
         chroma_mode="http",
-        chroma_port=server,
+        chroma_port=chroma.port,
     )
+
+
+def test_build_and_search_through_a_chroma_server(
+    tmp_path: Path, embedder: Embedder, settings: Settings
+) -> None:
     first = build(settings, lambda: embedder)
     assert not (tmp_path / "index" / "builds" / first.build_id / "chroma").exists(), (
         "vectors live on the server"
@@ -96,14 +98,8 @@ def test_build_and_search_through_a_chroma_server(tmp_path: Path, embedder: Embe
 
 @pytest.mark.parametrize("kill", [True, False], ids=["killed", "stopped"])
 def test_a_server_down_is_a_503_and_recovery_needs_no_restart_of_wtkb(
-    tmp_path: Path, embedder: Embedder, chroma: ChromaServer, kill: bool
+    settings: Settings, embedder: Embedder, chroma: ChromaServer, kill: bool
 ) -> None:
-    settings = Settings(
-        corpus_dir=write_corpus(tmp_path),
-        index_dir=tmp_path / "index",
-        chroma_mode="http",
-        chroma_port=chroma.port,
-    )
     build(settings, lambda: embedder)
     client = TestClient(create_app(knowledge=Knowledge(settings, embedder)))
     assert client.get("/api/search", params={"q": "section 47"}).status_code == 200
@@ -125,14 +121,8 @@ def test_a_server_down_is_a_503_and_recovery_needs_no_restart_of_wtkb(
 
 
 def test_a_server_that_lost_its_data_is_a_damaged_index_and_build_repairs_it(
-    tmp_path: Path, embedder: Embedder, chroma: ChromaServer
+    settings: Settings, embedder: Embedder, chroma: ChromaServer
 ) -> None:
-    settings = Settings(
-        corpus_dir=write_corpus(tmp_path),
-        index_dir=tmp_path / "index",
-        chroma_mode="http",
-        chroma_port=chroma.port,
-    )
     first = build(settings, lambda: embedder)
     chroma.stop()
     shutil.rmtree(chroma.path)
