@@ -383,15 +383,22 @@ def index_problem(settings: Settings, manifest: dict[str, Any] | None) -> str | 
 
 def live_state(settings: Settings) -> tuple[dict[str, Any] | None, str | None]:
     """The live build's manifest (None if unreadable or absent) and why it cannot answer, checking
-    its files' sizes: what /health reports."""
+    its files' sizes and that a Chroma server answers: what /health reports."""
     build = current_build(settings.index_dir)
     try:
         manifest = read_manifest(build) if build else None
-        problem = index_problem(settings, manifest)
-        if build and manifest and problem is None:
-            check_files(build, manifest)
     except IndexDamaged as exc:
         return None, str(exc)
+    problem = index_problem(settings, manifest)
+    if build and manifest and problem is None:
+        try:
+            check_files(build, manifest)
+            if settings.chroma_mode == "http":
+                chroma_client(settings, None).heartbeat()
+        except IndexMissing as exc:
+            problem = str(exc)
+        except httpx.TransportError:
+            problem = str(ChromaUnavailable(settings))
     return manifest, problem
 
 

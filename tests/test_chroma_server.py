@@ -112,12 +112,15 @@ def test_a_server_down_is_a_503_and_recovery_needs_no_restart_of_wtkb(
         assert response.json()["detail"].startswith(message)
     page = client.get("/search", params={"q": "section 47"})
     assert page.status_code == 503 and message in page.text
+    health = client.get("/health").json()
+    assert health["status"] == "degraded" and health["problem"].startswith(message)
     assert fail_cli(settings).startswith(f"error: {message}")
 
     chroma.start()  # the same data folder and port: the same wtkb process answers again
     response = client.get("/api/search", params={"q": "section 47 enquiries"})
     assert response.status_code == 200
     assert response.json()[0]["key"] == "section-47-enquiry"
+    assert client.get("/health").json()["status"] == "ok"
 
 
 def test_a_server_that_lost_its_data_is_a_damaged_index_and_build_repairs_it(
