@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import bm25s
-import httpx
 import numpy as np
 import Stemmer
 
@@ -136,6 +135,8 @@ def chroma_failure(settings: Settings, build: Path, exc: Exception) -> IndexMiss
     on the next request), or a damaged store (its folder, or the build's collection on the server)."""
     if settings.chroma_mode != "http":
         return IndexDamaged(build / "chroma")
+    import httpx  # Chroma's HTTP client: loaded only in http mode, where chromadb has loaded it
+
     if isinstance(exc, httpx.TransportError | ChromaUnavailable):
         return ChromaUnavailable(settings)
     return IndexDamaged(f"collection {collection_name(settings, build.name)} on the Chroma server")
@@ -397,8 +398,8 @@ def live_state(settings: Settings) -> tuple[dict[str, Any] | None, str | None]:
                 chroma_client(settings, None).heartbeat()
         except IndexMissing as exc:
             problem = str(exc)
-        except httpx.TransportError:
-            problem = str(ChromaUnavailable(settings))
+        except Exception as exc:  # the server went away after the client was made
+            problem = str(chroma_failure(settings, build, exc))
     return manifest, problem
 
 
