@@ -42,7 +42,7 @@ class Flowchart:
     steps: tuple[Step, ...]
     source: dict[str, Any]
     start: str  # the step a case's start date (`wtkb due --from`) is the date of
-    derived: bool = False  # built from the text for a process the guidance prints no chart for
+    derived: bool = False  # built from the text: no printed chart of the process was found
     note: str = ""  # whether the chart is transcribed from the printed one or built from the text
 
     def step(self, step_id: str) -> Step:
