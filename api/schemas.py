@@ -68,6 +68,7 @@ class Timescale(Strict):
 
 
 class Citation(Strict):
+    document: str = Field(examples=["wt"])
     edition: int
     chapter: str
     chapter_title: str
@@ -81,6 +82,7 @@ class Provision(Strict):
     """One provision: what an edition says, how binding it is, for whom, by when, and where it says it."""
 
     key: str
+    document: str = Field(description="wt or kcsie (see GET /api/editions)", examples=["kcsie"])
     edition: int
     title: str
     text: str
@@ -92,6 +94,7 @@ class Provision(Strict):
     citation: Citation
     checked: list[str]
     replaces: str | None
+    see: list[str] = Field(description="Provisions of other documents this one sends the reader to")
 
 
 class SearchHit(Provision):
@@ -102,6 +105,7 @@ class SearchHit(Provision):
 
 
 class ChapterCoverage(Strict):
+    document: str
     edition: int
     chapter: str
     title: str
@@ -114,7 +118,9 @@ class ChapterCoverage(Strict):
 
 
 class Edition(Strict):
+    document: str
     edition: int
+    id: str = Field(examples=["kcsie/2025"])
     title: str
     url: str
     published: str
@@ -134,7 +140,10 @@ class Duties(Strict):
     role: str
     label: str
     includes: list[str] = Field(description="Narrower roles whose provisions are included")
-    edition: int
+    edition: int = Field(description="The edition of the first document listed")
+    editions: list[str] = Field(
+        description="The editions listed, in order", examples=[["kcsie/2025", "wt/2023"]]
+    )
     provisions: list[Provision] = Field(description="This page of the role's provisions, duties first")
     general: list[Provision] = Field(description="This page of what applies to all practitioners")
     total: int = Field(description="How many provisions fall on the role in all")
@@ -211,4 +220,4 @@ class Health(Strict):
     provisions: int = Field(description="Provisions in the corpus")
     provisions_per_edition: dict[str, int] = Field(description="Provisions per edition in the live index")
     corpus_problems: int
-    editions: list[int]
+    editions: list[str] = Field(examples=[["wt/2023", "kcsie/2025"]])

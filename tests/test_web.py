@@ -55,7 +55,7 @@ PAGES = [
 def kb(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Knowledge:
     root = tmp_path_factory.mktemp("web")
     corpus = write_corpus(root, years=(2018, 2023))
-    path = corpus / "editions" / "2023" / "statutory" / "03-help.md"
+    path = corpus / "wt" / "2023" / "statutory" / "03-help.md"
     path.write_text(path.read_text().replace(OLD_TEXT, NEW_TEXT))
     (root / "scenarios").mkdir()
     (root / "scenarios" / "friday-referral.yaml").write_text(SCENARIO)
@@ -189,8 +189,10 @@ def test_a_bad_search_shows_the_problem_beside_the_form(
 @pytest.mark.parametrize(
     ("url", "status", "message"),
     [
-        ("/provisions/2023/no-such-key", 404, "edition 2023 has no provision &#39;no-such-key&#39;"),
-        ("/provisions/1999/referral-decision", 404, "unknown edition 1999"),
+        ("/provisions/2023/no-such-key", 404, "edition wt/2023 has no provision &#39;no-such-key&#39;"),
+        ("/provisions/1999/referral-decision", 404, "unknown edition wt/1999"),
+        ("/provisions/wt/2023/no-such-key", 404, "edition wt/2023 has no provision &#39;no-such-key&#39;"),
+        ("/provisions/nosuch/2023/referral-decision", 404, "unknown document &#39;nosuch&#39;; known: wt, kcsie"),
         ("/provisions/twenty/referral-decision", 422, "edition (path): Input should be a valid integer"),
         ("/provisions/2023/Not_A_Key", 422, "key (path): String should match pattern"),
         ("/roles/wizard/duties", 404, "unknown role &#39;wizard&#39;"),
@@ -231,7 +233,8 @@ def test_provision_page_shows_everything_about_it(client: TestClient) -> None:
     ):
         assert fact in html
     assert "Statutory guidance" in html and "Local authority children&#39;s social care" in html
-    assert 'href="/provisions/2018/referral-decision"' in html  # the same provision in the other edition
+    assert 'href="/provisions/wt/2018/referral-decision"' in html  # the same provision in the other edition
+    assert client.get("/provisions/wt/2023/referral-decision").text == html  # the address with the document
     assert 'href="/flowcharts/referral?edition=2023#step-referral-received"' in html  # the steps that cite it
     assert 'href="/flowcharts/referral?edition=2023#step-decision"' in html
 
