@@ -298,7 +298,7 @@ def test_the_2023_flowcharts_time_only_what_their_provisions_set(corpus: Corpus)
 def test_the_2023_source_records_every_chart_and_pins_numbers_only_where_a_page_prints_them(
     corpus: Corpus,
 ) -> None:
-    recorded = {c["key"]: c for c in corpus.editions[2023].source["flowcharts"]}
+    recorded = {c["key"]: c for c in corpus.edition(2023).source["flowcharts"]}
     charts = {key: chart for (year, key), chart in corpus.flowcharts.items() if year == 2023}
     assert set(recorded) == set(charts)
     assert recorded["immediate-protection"]["printed"] == {"number": 3, "title": "Immediate protection"}
