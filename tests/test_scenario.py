@@ -425,3 +425,17 @@ def test_errors_quote_what_was_sent_only_briefly(client: TestClient) -> None:
     response = client.post("/api/scenarios/run", json={**body, "events": events})
     assert response.status_code == 422 and "must be a date written YYYY-MM-DD" in response.json()["detail"]
     assert response.text.count("<b>") < 20  # 5,000 were sent
+
+
+def test_the_api_and_pages_default_to_the_current_editions_flowcharts(client: TestClient) -> None:
+    """With no edition, POST /api/deadlines, GET /api/flowcharts and the flowcharts page use WT 2023."""
+    due = client.post("/api/deadlines", json={"flow": "referral", "from": "2023-12-22"}).json()
+    decision = next(s for s in due["steps"] if s["step"] == "decision")
+    assert (due["edition"], decision["due"]) == (2023, "2023-12-27")
+    listed = client.get("/api/flowcharts").json()
+    assert {c["edition"] for c in listed} == {2023}
+    assert {c["key"] for c in listed if c["derived"]} == {"serious-incident", "child-death-review"}
+    page = client.get("/flowcharts").text
+    assert page.index("WT 2023") < page.index("WT 2018")
+    derived = client.get("/flowcharts/serious-incident").text
+    assert "Derived from the text" in derived and "WT 2023 flowchart" in derived
