@@ -65,7 +65,9 @@ def chroma_metadata(p: Provision) -> dict[str, Any]:
     """Filterable fields; roles become boolean flags because Chroma filters on scalars."""
     meta: dict[str, Any] = {
         "key": p.key,
+        "document": p.document,
         "edition": p.edition,
+        "edition_id": p.edition_id,
         "status": p.status,
         "force": p.force or "",
         "chapter": p.chapter,
@@ -312,7 +314,7 @@ def build(
             "model": settings.model_package,
             "chroma_mode": settings.chroma_mode,
             "provisions": total,
-            "editions": sorted(corpus.editions),
+            "editions": sorted(e.id for e in corpus.editions.values()),
             "hashes": {p.uid: p.content_hash() for p in corpus.provisions},
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
