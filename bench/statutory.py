@@ -12,6 +12,7 @@ which is the honest figure for statements the threshold was not fitted on.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import statistics
 import sys
@@ -33,6 +34,8 @@ from kb.settings import get_settings  # noqa: E402
 from kb.statutory import VERDICTS, Calibration, Example, calibrate, decide, file_digest  # noqa: E402
 
 DEV = ROOT / "tests" / "data" / "statutory_dev.yaml"
+HELDOUT = ROOT / "tests" / "data" / "statutory_heldout.yaml"
+BINS = 10
 
 
 def scores(gold: list[str], predicted: list[str]) -> dict[str, Any]:
@@ -53,6 +56,61 @@ def scores(gold: list[str], predicted: list[str]) -> dict[str, Any]:
     }
     accuracy = sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold)
     return {"accuracy": round(accuracy, 3), "per_verdict": per, "confusion": matrix}
+
+
+def reliability(gold: list[str], predicted: list[str], confidence: list[float]) -> dict[str, Any]:
+    """Confidence bins against accuracy, and how right and how common confident (>= 0.9) verdicts are."""
+    right = [g == p for g, p in zip(gold, predicted, strict=True)]
+    bins = []
+    for b in range(BINS):
+        inside = [(c, r) for c, r in zip(confidence, right, strict=True) if min(int(c * BINS), BINS - 1) == b]
+        if inside:
+            bins.append(
+                {
+                    "from": b / BINS,
+                    "to": (b + 1) / BINS,
+                    "n": len(inside),
+                    "mean_confidence": round(statistics.fmean(c for c, _ in inside), 3),
+                    "accuracy": round(statistics.fmean(r for _, r in inside), 3),
+                }
+            )
+    confident = [r for c, r in zip(confidence, right, strict=True) if c >= 0.9]
+    return {
+        "bins": bins,
+        "confident_coverage": round(len(confident) / len(right), 3),
+        "confident_accuracy": round(statistics.fmean(confident), 3) if confident else None,
+    }
+
+
+def summary(gold: list[str], predicted: list[str], confidence: list[float]) -> dict[str, Any]:
+    """Aggregate figures only (no per-item errors, no confusion matrix): what the frozen held-out set
+    may be scored with without its errors being read."""
+    figures = scores(gold, predicted)
+    del figures["confusion"]
+    statutory = [p for g, p in zip(gold, predicted, strict=True) if g == "statutory"]
+    return {
+        "items": len(gold),
+        **figures,
+        "statutory_recall": round(statutory.count("statutory") / len(statutory), 3) if statutory else None,
+        "reliability": reliability(gold, predicted, confidence),
+    }
+
+
+def heldout(kb: Knowledge) -> dict[str, Any]:
+    """The frozen held-out set scored with the shipped checker, per document, in aggregate only."""
+    items = yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))
+    answers = [kb.statutory(it["statement"]) for it in items]
+    figures: dict[str, Any] = {"sha256": hashlib.sha256(HELDOUT.read_bytes()).hexdigest()}
+    for document in ["all", *sorted({it["document"] for it in items})]:
+        chosen = [
+            (it, a) for it, a in zip(items, answers, strict=True) if document in ("all", it["document"])
+        ]
+        figures[document] = summary(
+            [it["verdict"] for it, _ in chosen],
+            [a["verdict"] for _, a in chosen],
+            [a["confidence"] for _, a in chosen],
+        )
+    return figures
 
 
 def cross_validated(data: list[Example], checker: Checker, folds: int = 5) -> float:
@@ -93,9 +151,15 @@ def latency(kb: Knowledge, statements: list[str]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="refit and write kb/calibration.json first")
+    parser.add_argument(
+        "--heldout", metavar="NAME", help="score the frozen held-out set (aggregates only) into NAME.json"
+    )
     args = parser.parse_args()
     settings = get_settings()
     kb = Knowledge(settings)
+    if args.heldout:
+        save(args.heldout, heldout(kb))
+        return
     items = yaml.safe_load(DEV.read_text(encoding="utf-8"))
     t0 = time.perf_counter()
     if args.write:
