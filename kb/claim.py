@@ -81,7 +81,9 @@ def durations(text: str) -> list[tuple[Duration, int]]:
         if not _AGE.match(text, m.end())  # "a 12-year-old" is an age
     ]
     found += [(normalise(1, m.group(1) or "year"), m.end()) for m in _FREQUENCY.finditer(text)]
-    found += [(normalise(*_PERIODIC[m.group(0).lower()]), m.end()) for m in _PERIODIC_RE.finditer(text)]
+    periodic = [(normalise(*_PERIODIC[m.group(0).lower()]), m.end()) for m in _PERIODIC_RE.finditer(text)]
+    taken = {end for _, end in periodic}  # "twice a year" is not also "a year"
+    found = periodic + [(d, end) for d, end in found if end not in taken]
     return sorted(found, key=lambda item: item[1])
 
 
