@@ -109,12 +109,17 @@ class ChapterCoverage(Strict):
     edition: int
     chapter: str
     title: str
+    printed: str | None = Field(
+        description="paragraph range printed in the copy (SOURCE.yaml `paras`), e.g. 5.1-5.151; "
+        "null when no copy shows the first and last number"
+    )
     provisions: int
     with_para: int = Field(description="provisions citing a paragraph number")
-    total: int | None = Field(description="numbered paragraphs in the chapter; null when not recorded")
-    covered: int
-    uncovered: str
-    percent: float | None
+    cited: int = Field(description="distinct paragraph numbers the chapter's provisions cite")
+    total: int | None = Field(description="paragraphs in the printed range; null when not recorded")
+    covered: int = Field(description="paragraphs of the printed range that some provision cites")
+    uncovered: str = Field(description="paragraphs of the printed range no provision cites, as ranges")
+    percent: float | None = Field(description="covered as a share of total, in per cent")
 
 
 class Edition(Strict):

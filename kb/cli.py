@@ -28,7 +28,7 @@ from kb.scenario import ScenarioInvalid, run_scenario, shipped
 from kb.search import Query, QueryError, parse_edition
 from kb.service import Knowledge
 from kb.settings import get_settings
-from kb.stats import counts, coverage, editions_json
+from kb.stats import ChapterCoverage, counts, coverage, editions_json
 from kb.timescale import timescale_text
 
 app = typer.Typer(
@@ -188,6 +188,21 @@ def statutory(
         print_provision(kb.provision(hit["edition"], hit["key"], hit["document"]), hit["score"])
 
 
+def coverage_table(title: str, rows: list[ChapterCoverage]) -> Table:
+    """One edition's chapters: the paragraph range a copy prints against the paragraphs cited."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("chapter", max_width=20, no_wrap=True, overflow="ellipsis")
+    table.add_column("printed", no_wrap=True)
+    for column in ("provisions", "with para", "paras cited"):
+        table.add_column(column, justify="right")
+    table.add_column("covered", no_wrap=True)
+    for r in rows:
+        covered = f"{r.covered}/{r.total} ({r.percent:.0f}%)" if r.total else ""
+        row = (r.printed or "not recorded", r.provisions, r.with_para, r.cited, covered)
+        table.add_row(f"{r.chapter} {r.title}", *map(str, row))
+    return table
+
+
 @app.command()
 def stats(
     coverage_: Annotated[bool, typer.Option("--coverage", help="Paragraph coverage per chapter.")] = False,
@@ -200,14 +215,9 @@ def stats(
         if as_json:
             print(json.dumps([r.to_dict() for r in rows], indent=2))
             return
-        columns = ("edition", "chapter", "title", "provisions", "citing a para", "paras covered", "uncovered")
-        table = Table(*columns)
-        for r in rows:
-            covered = f"{r.covered}/{r.total} ({r.percent:.0f}%)" if r.total else "range not recorded"
-            table.add_row(
-                str(r.edition), r.chapter, r.title, str(r.provisions), str(r.with_para), covered, r.uncovered
-            )
-        out.print(table)
+        for document, year in corpus.editions:
+            title = f"{corpus.documents[document].short} {year}"
+            out.print(coverage_table(title, [r for r in rows if (r.document, r.edition) == (document, year)]))
         return
     data = counts(corpus)
     if as_json:

@@ -45,6 +45,8 @@ ATTRIBUTES = {
 FRONT_MATTER_KEYS = {"edition", "chapter", "chapter_title"}
 SOURCE_REQUIRED = ("title", "publisher", "published", "url", "licence")
 KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# A chapter's printed paragraph range in SOURCE.yaml: first-last, both with the chapter prefix or neither.
+PARAS_RANGE = re.compile(r"^(?:(\d+)\.)?(\d+)-(?:(\d+)\.)?(\d+)$")
 PARA = re.compile(r"^[0-9A-Z]+(?:\.\d+)?[a-z]?(?:\s*[-,]\s*[0-9A-Z]+(?:\.\d+)?[a-z]?)*$")
 CHAPTER = re.compile(r"^(?:\d{1,2}|[A-Z])$")
 # A basis names an instrument with its year and a section, regulation, rule or schedule number:
@@ -417,7 +419,22 @@ def load_edition(folder: Path, root: Path) -> tuple[Edition | None, list[Problem
     missing = [k for k in SOURCE_REQUIRED if not data.get(k)]
     if missing:
         return None, [Problem(where, 1, f"SOURCE.yaml lacks {', '.join(missing)}")]
-    return Edition(int(folder.name), str(data["title"]), str(data["url"]), data, folder.parent.name), []
+    problems = _range_problems(data.get("chapters") or [], path.read_text(encoding="utf-8"), where)
+    return Edition(int(folder.name), str(data["title"]), str(data["url"]), data, folder.parent.name), problems
+
+
+def _range_problems(chapters: list[Any], text: str, where: str) -> list[Problem]:
+    """Each chapter ``paras`` that is not one printed first-last range: coverage counts the
+    paragraphs in it, so a typo would silently give a wrong share."""
+    problems = []
+    for chapter in chapters:
+        spec = str(chapter.get("paras") or "") if isinstance(chapter, dict) else ""
+        match = PARAS_RANGE.match(spec)
+        if spec and not (match and match[1] == match[3] and int(match[2]) <= int(match[4])):
+            line = next((n for n, row in enumerate(text.splitlines(), 1) if spec in row), 1)
+            message = f"chapter {chapter['chapter']}: bad paras {spec!r}: give the first and last number"
+            problems.append(Problem(where, line, message + ' printed, e.g. "1-86" or "5.1-5.151"'))
+    return problems
 
 
 # ---------------------------------------------------------------- chapter files

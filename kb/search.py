@@ -93,6 +93,8 @@ def edition_scope(editions: list[EditionKey], document: str | None, edition: int
     'all' (0): every edition. A year: that edition of each document asked about that has it."""
     documents = [document] if document else list(dict.fromkeys(doc for doc, _ in editions))
     ours = [e for e in editions if e[0] in documents]
+    if not ours:
+        raise QueryError(f"the corpus has no edition of {', '.join(documents) or 'any document'} yet")
     if edition == 0:
         return sorted(ours)
     if edition is None:

@@ -73,10 +73,12 @@ class ChapterCoverage:
     edition: int
     chapter: str
     title: str
+    printed: str | None  # the range a copy prints (``5.1-5.151``); None when no copy shows both ends
     provisions: int
     document: str
     with_para: int
-    total: int | None  # numbered paragraphs in the chapter; None when SOURCE.yaml does not record them
+    cited: int  # distinct paragraph numbers the chapter's provisions cite
+    total: int | None  # numbered paragraphs in the printed range; None when it is not recorded
     covered: int
     uncovered: str
 
@@ -103,15 +105,18 @@ def coverage(corpus: Corpus) -> list[ChapterCoverage]:
             cited: set[Para] = set()
             for p in provisions:
                 cited |= expand_paras(p.para) if p.para else set()
-            paras = expand_paras(str(chapter["paras"])) if chapter.get("paras") else set()
+            printed = str(chapter["paras"]) if chapter.get("paras") else None
+            paras = expand_paras(printed) if printed else set()
             rows.append(
                 ChapterCoverage(
                     edition=year,
                     chapter=number,
                     title=str(chapter.get("title", "")),
+                    printed=printed,
                     provisions=len(provisions),
                     document=document,
                     with_para=sum(1 for p in provisions if p.para),
+                    cited=len(cited),
                     total=len(paras) if paras else None,
                     covered=len(paras & cited),
                     uncovered=compact(paras - cited),

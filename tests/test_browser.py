@@ -191,6 +191,14 @@ def test_home_search_finds_the_guidance(page: Page, base_url: str, shots: Path) 
     )
 
 
+def test_editions_page_tables_match_the_api(page: Page, base_url: str, shots: Path) -> None:
+    page.goto(base_url + "/editions")
+    editions = api(page, base_url, "/api/editions")
+    expect(page.locator("table.govuk-table")).to_have_count(len(editions))
+    expect(page.locator("tbody .govuk-table__row")).to_have_count(sum(len(e["coverage"]) for e in editions))
+    accessible(page, "editions", shots)
+
+
 def test_search_filters_update_the_results_in_place(page: Page, base_url: str, shots: Path) -> None:
     page.goto(base_url + "/search?q=designated+safeguarding+lead")
     page.evaluate("window.wtkbStillHere = true")  # survives only if the page is not reloaded
@@ -237,7 +245,7 @@ def test_provision_page_leads_to_other_editions_and_flowcharts(
     expect(page.locator(":target")).to_contain_text("Step")  # lands on the step that cites it
     page.go_back()
     page.get_by_role("link", name="WT 2023:").click()
-    assert page.url.endswith("/provisions/2023/referral-decision")
+    assert page.url.endswith("/provisions/wt/2023/referral-decision")
 
 
 def test_checker_gives_its_verdict_in_place(page: Page, base_url: str, shots: Path) -> None:
@@ -256,7 +264,7 @@ def test_keyboard_only_checker(page: Page, base_url: str) -> None:
     page.goto(base_url + "/statutory")
     tab_to(page, "el.id === 'statement'")
     page.keyboard.type("schools must refer concerns to children's social care")
-    for field in ("edition", "role"):
+    for field in ("document", "edition", "role"):
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.id") == field
     page.keyboard.press("Tab")
@@ -341,7 +349,7 @@ def test_a_bad_address_gets_a_friendly_page(page: Page, base_url: str, shots: Pa
     response = page.goto(base_url + "/provisions/2018/no-such-provision")
     assert response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
-    expect(page.locator("main")).to_contain_text("edition 2018 has no provision 'no-such-provision'")
+    expect(page.locator("main")).to_contain_text("edition wt/2018 has no provision 'no-such-provision'")
     accessible(page, "error", shots)
 
 

@@ -47,7 +47,11 @@ def test_kcsie_provisions_carry_their_document_and_cite_its_way(corpus_dir: Path
     assert corpus.problems == []
     assert corpus.current_editions() == [("wt", 2023), ("kcsie", 2025)]
     refer = corpus.get(2025, "dsl-refers-to-social-care", "kcsie")
-    assert refer is not None and refer.document == "kcsie" and refer.uid == "kcsie/2025/dsl-refers-to-social-care"
+    assert (
+        refer is not None
+        and refer.document == "kcsie"
+        and refer.uid == "kcsie/2025/dsl-refers-to-social-care"
+    )
     assert refer.cite() == "KCSIE 2025, para 101"  # paragraphs run through the whole document
     training = corpus.get(2025, "dsl-training", "kcsie")
     assert training.cite() == "KCSIE 2025, annex C, section 'Training'"
@@ -110,7 +114,9 @@ def test_duties_list_the_document_holding_most_of_the_role_first(kb: Knowledge) 
 
 
 def test_verdicts_name_the_document_of_their_evidence(kb: Knowledge) -> None:
-    verdict = kb.statutory("The designated safeguarding lead refers suspected abuse to children's social care")
+    verdict = kb.statutory(
+        "The designated safeguarding lead refers suspected abuse to children's social care"
+    )
     assert verdict["editions"] == ["wt/2023", "kcsie/2025"]
     top = verdict["evidence"][0]
     assert (verdict["document"], verdict["edition"]) == (top["document"], top["edition"])
@@ -162,3 +168,13 @@ def test_cli_refuses_an_unknown_document_naming_the_known_ones(kb: Knowledge) ->
         env={**__import__("os").environ, **env},
     )
     assert json.loads(listed.stdout)["editions"] == ["kcsie/2025", "wt/2023"]
+
+
+def test_a_document_without_editions_is_refused_not_a_crash(tmp_path: Path, embedder: Embedder) -> None:
+    settings = Settings(corpus_dir=write_corpus(tmp_path), index_dir=tmp_path / "index")
+    build(settings, lambda: embedder)
+    kb = Knowledge(settings, embedder)
+    with pytest.raises(QueryError, match="the corpus has no edition of kcsie yet"):
+        kb.duties("dsl", document="kcsie")
+    with pytest.raises(QueryError, match="unknown document 'kcsie'; known: wt"):  # the index holds none
+        kb.search(Query("x", document="kcsie"))

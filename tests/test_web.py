@@ -35,6 +35,7 @@ OLD_TEXT = (
 NEW_TEXT = "The local authority social worker decides what response a referral needs within one working day."
 PAGES = [
     "/",
+    "/editions",
     "/search",
     "/search?q=section+47",
     "/provisions/2023/referral-decision",
@@ -125,6 +126,25 @@ def test_home_has_a_search_box_and_the_current_edition(client: TestClient) -> No
     assert twin_of(html) == "/api/editions"
 
 
+def test_editions_page_has_a_coverage_table_per_edition_as_its_twin_says(client: TestClient) -> None:
+    html = client.get("/editions").text
+    assert twin_of(html) == "/api/editions" and 'href="/editions"' in client.get("/").text
+    for edition in client.get("/api/editions").json():
+        [chapter] = edition["coverage"]
+        caption = f"Paragraphs printed and cited, {edition['edition']} edition</caption>"
+        table = html.split(caption, 1)[1].split("</table>", 1)[0]
+        cells = re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", table)
+        assert cells[-6:] == [
+            "Chapter 3: Providing help",
+            chapter["printed"],
+            "4",
+            "4",
+            str(chapter["cited"]),
+            f"{chapter['covered']} of {chapter['total']} (80%)",
+        ]
+    assert html.index("Test edition 2023") < html.index("Test edition 2018")  # newest first
+
+
 def test_an_old_search_link_to_the_home_page_still_searches(client: TestClient) -> None:
     response = client.get("/", params={"q": "section 47 enquiries"})
     assert response.url.path == "/search" and "Enquiries under section 47" in response.text
@@ -192,7 +212,11 @@ def test_a_bad_search_shows_the_problem_beside_the_form(
         ("/provisions/2023/no-such-key", 404, "edition wt/2023 has no provision &#39;no-such-key&#39;"),
         ("/provisions/1999/referral-decision", 404, "unknown edition wt/1999"),
         ("/provisions/wt/2023/no-such-key", 404, "edition wt/2023 has no provision &#39;no-such-key&#39;"),
-        ("/provisions/nosuch/2023/referral-decision", 404, "unknown document &#39;nosuch&#39;; known: wt, kcsie"),
+        (
+            "/provisions/nosuch/2023/referral-decision",
+            404,
+            "unknown document &#39;nosuch&#39;; known: wt, kcsie",
+        ),
         ("/provisions/twenty/referral-decision", 422, "edition (path): Input should be a valid integer"),
         ("/provisions/2023/Not_A_Key", 422, "key (path): String should match pattern"),
         ("/roles/wizard/duties", 404, "unknown role &#39;wizard&#39;"),

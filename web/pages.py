@@ -20,6 +20,7 @@ from api.deps import KnowledgeDep
 from kb.corpus import WT, Corpus, Provision
 from kb.search import Query, QueryError, parse_edition, provision_json
 from kb.service import Knowledge
+from kb.stats import editions_json
 from web.diff import router as diff_pages
 from web.flowcharts import router as flowchart_pages
 from web.render import (
@@ -84,6 +85,19 @@ def home(request: Request, kb: KnowledgeDep, q: str | None = None) -> Response:
         ],
     }
     return page(request, "home.html", context)
+
+
+@router.get("/editions", response_class=HTMLResponse)
+def editions_page(request: Request, kb: KnowledgeDep) -> HTMLResponse:
+    """Each edition, newest first, with a table per edition of the paragraph range its copy prints
+    against the paragraphs our provisions cite, so a reader sees how complete each edition is."""
+    context = {
+        "title": "Editions and paragraph coverage",
+        "crumbs": [("Home", "/")],
+        "editions": editions_json(kb.corpus)[::-1],
+        "twin": "/api/editions",
+    }
+    return page(request, "editions.html", context)
 
 
 @router.get("/search", response_class=HTMLResponse)
