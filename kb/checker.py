@@ -15,7 +15,7 @@ from kb.corpus import Corpus, Provision
 from kb.search import Query, QueryError, Searcher, expand_abbreviations, provision_json
 from kb.statutory import Calibration, Candidate, Decision, Example, decide
 
-LOW_CONFIDENCE = 0.7  # below this, the answer says the guidance may not settle the question
+LOW_CONFIDENCE = 0.75  # below this, the answer says the guidance may not settle the question
 POOL = 10  # candidates the decision looks at; the verdict rests on the most similar one
 EVERYONE = "all-practitioners"
 

@@ -237,14 +237,36 @@ _OBJECT_WORDS = {
 }  # fmt: skip
 
 
+_COUNTED_GROUP = re.compile(
+    r"(?:\s+\w+){0,2}?\s+(?:partners|members|agencies)\b", re.I
+)  # "the three partners"
+_YEAR = re.compile(r"(?:19|20)\d\d")  # "the Children Act 2004" states no quantity
+_QUANTITY = re.compile(r"\b(\d+|" + "|".join(w for w in NUMBERS if NUMBERS[w] > 1) + r")\b", re.IGNORECASE)
+
+
 def objects_named(text: str) -> set[str]:
-    """The things a statement's requirement is about, from the OBJECTS lexicon."""
-    return {key for key, pattern in _OBJECT_WORDS.items() if re.search(pattern, text, re.IGNORECASE)}
+    """The things a statement's requirement is about, from the OBJECTS lexicon, and the quantities it
+    states outside its durations ("aged 12 or over", "two deputies") as ``number:12``."""
+    named = {key for key, pattern in _OBJECT_WORDS.items() if re.search(pattern, text, re.IGNORECASE)}
+    spans = [m.span() for m in _DURATION.finditer(text)]
+    named |= {
+        f"number:{_number(m.group(1))}"
+        for m in _QUANTITY.finditer(text)
+        if not any(a <= m.start() < b for a, b in spans)
+        and not _YEAR.fullmatch(m.group(1))
+        and not _COUNTED_GROUP.match(text, m.end())
+    }
+    return named
 
 
 def mentions(provision_text: str, obj: str) -> bool:
-    """Whether a provision's words mention an object (by any stem of it)."""
+    """Whether a provision's words mention an object (by any stem of it) or a quantity (in digits or
+    in words)."""
     lowered = provision_text.lower()
+    if obj.startswith("number:"):
+        n = int(obj.split(":")[1])
+        words = [w for w, v in NUMBERS.items() if v == n] + [str(n)]
+        return any(re.search(rf"\b{w}\b", lowered) for w in words)
     return any(stem in lowered for stem in OBJECTS[obj])
 
 

@@ -157,3 +157,9 @@ def test_a_claim_reads_its_named_roles_its_only_and_its_objects_but_not_objects_
         "meeting",
         "newsletter",
     }
+
+
+def test_quantities_outside_durations_years_and_group_counts_are_details() -> None:
+    assert objects_named("Children aged 12 or over must be invited.") == {"number:12"}
+    assert objects_named("It must be held within 15 working days.") == set()
+    assert objects_named("Under the Children Act 2004 the three safeguarding partners must act.") == set()

@@ -217,6 +217,10 @@ def test_an_invented_detail_is_not_in_the_guidance() -> None:
     assert verdict(invented, Candidate(yearly, 0.8)) == ("not_in_guidance", "detail")
     mentioned = claim(duration=Duration(3, "month"), objects={"report"})  # a real object, another span
     assert verdict(mentioned, Candidate(yearly, 0.8)) == ("contradicts", "timescale")
+    aged = provision(text="Children are invited to their conference where appropriate.")
+    assert verdict(claim(objects={"number:12"}), Candidate(aged, 0.8)) == ("not_in_guidance", "detail")
+    twelve = provision(text="Children aged twelve or over are invited.")
+    assert verdict(claim(objects={"number:12"}), Candidate(twelve, 0.8)) == ("statutory", "status")
 
 
 def test_a_frequency_is_a_stated_span() -> None:
