@@ -208,33 +208,39 @@ def members_claimed(text: str, roles: dict[str, Role]) -> set[str]:
 
 _ONLY = re.compile(r"\bonly\b|\bjust\b", re.IGNORECASE)
 
-# Things a requirement can be about. A statement whose requirement is about one of these that no
-# provision on the topic mentions has invented that detail ("partners must hold a public meeting").
-OBJECTS = {
-    "meeting": ("meeting", "meet"), "report": ("report",), "register": ("register",),
-    "audit": ("audit",), "inspection": ("inspect",), "visit": ("visit",), "training": ("train",),
-    "policy": ("policy", "policies", "procedure"), "website": ("website", "online", "publish"),
-    "newsletter": ("newsletter",), "fee": ("fee", "charge", "pay"), "fine": ("fine", "penalt"),
-    "vote": ("vote", "ballot", "elect"), "consent": ("consent", "agree", "permission"),
-    "certificate": ("certificate", "certif"), "helpline": ("helpline", "hotline", "phone line"),
-    "database": ("database", "system"), "insurance": ("insurance",), "licence": ("licen",),
-    "questionnaire": ("questionnaire", "survey"), "signature": ("sign",), "letter": ("letter", "writing"),
-    "interview": ("interview",), "hearing": ("hearing", "court"), "budget": ("budget", "fund", "money"),
-    "appeal": ("appeal",), "exam": ("exam", "test"), "register-of-interests": ("interests",),
-}  # fmt: skip
-_OBJECT_WORDS = {
-    "meeting": r"\bmeetings?\b", "report": r"\breports?\b", "register": r"\bregisters?\b",
-    "audit": r"\baudits?\b", "inspection": r"\binspections?\b", "visit": r"\bvisits?\b",
-    "training": r"\btraining\b", "policy": r"\bpolic(?:y|ies)\b", "website": r"\bwebsites?\b",
-    "newsletter": r"\bnewsletters?\b", "fee": r"\bfees?\b", "fine": r"\bfined?\b|\bfines\b",
-    "vote": r"\bvotes?\b|\bballots?\b", "consent": r"\bconsent\b", "certificate": r"\bcertificates?\b",
-    "helpline": r"\bhelplines?\b|\bhotlines?\b", "database": r"\bdatabases?\b",
-    "insurance": r"\binsurance\b", "licence": r"\blicen[cs]es?\b",
-    "questionnaire": r"\bquestionnaires?\b|\bsurveys?\b", "signature": r"\bsignatures?\b",
-    "letter": r"\bletters?\b", "interview": r"\binterviews?\b", "hearing": r"\bhearings?\b",
-    "budget": r"\bbudgets?\b", "appeal": r"\bappeals?\b", "exam": r"\bexams?\b",
-    "register-of-interests": r"\bregister of interests\b",
-}  # fmt: skip
+# Things a requirement can be about: the words that name one in a statement, and the stems by which a
+# provision mentions it. A statement whose requirement is about one of these that no provision on the
+# topic mentions has invented that detail ("partners must hold a quarterly public meeting").
+OBJECTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "meeting": (r"meetings?", ("meeting", "meet")),
+    "report": (r"reports?", ("report",)),
+    "register": (r"registers?", ("register",)),
+    "audit": (r"audits?", ("audit",)),
+    "inspection": (r"inspections?", ("inspect",)),
+    "visit": (r"visits?", ("visit",)),
+    "training": (r"training", ("train",)),
+    "policy": (r"polic(?:y|ies)", ("policy", "policies", "procedure")),
+    "website": (r"websites?", ("website", "online", "publish")),
+    "newsletter": (r"newsletters?", ("newsletter",)),
+    "fee": (r"fees?", ("fee", "charge", "pay")),
+    "fine": (r"fined?|fines", ("fine", "penalt")),
+    "vote": (r"votes?|ballots?", ("vote", "ballot", "elect")),
+    "consent": (r"consent", ("consent", "agree", "permission")),
+    "certificate": (r"certificates?", ("certif",)),
+    "helpline": (r"helplines?|hotlines?", ("helpline", "hotline", "phone line")),
+    "database": (r"databases?", ("database", "system")),
+    "insurance": (r"insurance", ("insurance",)),
+    "licence": (r"licen[cs]es?", ("licen",)),
+    "questionnaire": (r"questionnaires?|surveys?", ("questionnaire", "survey")),
+    "signature": (r"signatures?", ("sign",)),
+    "letter": (r"letters?", ("letter", "writing")),
+    "interview": (r"interviews?", ("interview",)),
+    "hearing": (r"hearings?", ("hearing", "court")),
+    "budget": (r"budgets?", ("budget", "fund", "money")),
+    "appeal": (r"appeals?", ("appeal",)),
+    "exam": (r"exams?", ("exam", "test")),
+    "register-of-interests": (r"register of interests", ("interests",)),
+}
 
 
 _COUNTED_GROUP = re.compile(
@@ -247,7 +253,9 @@ _QUANTITY = re.compile(r"\b(\d+|" + "|".join(w for w in NUMBERS if NUMBERS[w] > 
 def objects_named(text: str) -> set[str]:
     """The things a statement's requirement is about, from the OBJECTS lexicon, and the quantities it
     states outside its durations ("aged 12 or over", "two deputies") as ``number:12``."""
-    named = {key for key, pattern in _OBJECT_WORDS.items() if re.search(pattern, text, re.IGNORECASE)}
+    named = {
+        key for key, (words, _) in OBJECTS.items() if re.search(rf"\b(?:{words})\b", text, re.IGNORECASE)
+    }
     spans = [m.span() for m in _DURATION.finditer(text)]
     named |= {
         f"number:{_number(m.group(1))}"
@@ -267,7 +275,7 @@ def mentions(provision_text: str, obj: str) -> bool:
         n = int(obj.split(":")[1])
         words = [w for w, v in NUMBERS.items() if v == n] + [str(n)]
         return any(re.search(rf"\b{w}\b", lowered) for w in words)
-    return any(stem in lowered for stem in OBJECTS[obj])
+    return any(stem in lowered for stem in OBJECTS[obj][1])
 
 
 @dataclass(frozen=True)
