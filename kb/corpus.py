@@ -49,11 +49,12 @@ KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 PARAS_RANGE = re.compile(r"^(?:(\d+)\.)?(\d+)-(?:(\d+)\.)?(\d+)$")
 PARA = re.compile(r"^[0-9A-Z]+(?:\.\d+)?[a-z]?(?:\s*[-,]\s*[0-9A-Z]+(?:\.\d+)?[a-z]?)*$")
 CHAPTER = re.compile(r"^(?:\d{1,2}|[A-Z])$")
-# A basis names an instrument with its year and a section, regulation, rule or schedule number:
-# "Children Act 2004, s.16E(3)", "... Regulations 2018, reg.11", "Children Act 1989, Sch.2 para.20".
-BASIS = re.compile(
-    r"\b(?:Act|Regulations|Rules|Order|Measure)\s+\d{4}\b.*?\b(?:ss?|regs?|r|rr|Sch|art|para)\.\s*\d"
-)
+# A basis names an instrument with its year: "Children Act 2004, s.16E(3)", "... Regulations 2018, reg.11".
+# An Act is always cited with a section (or schedule) number; a set of regulations may be cited whole
+# (KCSIE's safer recruitment rests on several sets of regulations at once).
+INSTRUMENT = re.compile(r"\b(?:Act|Regulations|Rules|Order|Measure)\s+\d{4}\b")
+ACT = re.compile(r"\bAct\s+\d{4}\b")
+PROVISION_NUMBER = re.compile(r"\b(?:ss?|regs?|r|rr|Sch|art|para)\.\s*\d")
 SEE = re.compile(r"^([a-z]+)/(\d{4})/([a-z0-9]+(?:-[a-z0-9]+)*)$")  # document/year/key
 
 _MD = MarkdownIt("commonmark").use(front_matter_plugin)
@@ -498,10 +499,14 @@ def _provision_problems(attrs: dict[str, str], status: str, roles: dict[str, Rol
             )
         if not attrs.get("basis"):
             messages.append('statutory provision needs basis="<Act>, s.<n>" (its legal basis)')
-        elif not BASIS.search(attrs["basis"]):
+        elif not INSTRUMENT.search(attrs["basis"]):
             messages.append(
-                f"basis {attrs['basis']!r} must name an Act or Regulations with its year and a section "
-                "or regulation number, e.g. 'Children Act 2004, s.16E(3)'"
+                f"basis {attrs['basis']!r} must name an Act or Regulations with its year, "
+                "e.g. 'Children Act 2004, s.16E(3)'"
+            )
+        elif ACT.search(attrs["basis"]) and not PROVISION_NUMBER.search(attrs["basis"]):
+            messages.append(
+                f"basis {attrs['basis']!r} must give the Act's section, e.g. 'Children Act 2004, s.16E(3)'"
             )
     else:
         messages += [f"advice provision cannot have {a!r}" for a in ("force", "basis") if a in attrs]

@@ -75,7 +75,7 @@ def test_valid_corpus_yields_provisions_with_status_force_and_timescale(corpus_d
             STAT,
             'basis="Children Act 1989, s.47"',
             'basis="Children Act 1989"',
-            f"corpus/{STAT}:11: basis 'Children Act 1989' must name an Act or Regulations",
+            f"corpus/{STAT}:11: basis 'Children Act 1989' must give the Act's section",
         ),
         (
             STAT,
