@@ -12,6 +12,7 @@ which is the honest figure for statements the threshold was not fitted on.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import statistics
 import sys
@@ -24,15 +25,25 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from report import save  # noqa: E402  (bench/report.py)
+from report import RESULTS, save  # noqa: E402  (bench/report.py)
 
 from kb.checker import Checker, examples  # noqa: E402
 from kb.search import Query  # noqa: E402
 from kb.service import Knowledge  # noqa: E402
 from kb.settings import get_settings  # noqa: E402
-from kb.statutory import VERDICTS, Calibration, Example, calibrate, decide, file_digest  # noqa: E402
+from kb.statutory import (  # noqa: E402
+    VERDICTS,
+    Calibration,
+    features,
+    file_digest,
+    fit_logistic,
+    fit_threshold,
+    out_of_fold,
+)
 
 DEV = ROOT / "tests" / "data" / "statutory_dev.yaml"
+HELDOUT = ROOT / "tests" / "data" / "statutory_heldout.yaml"
+BINS = 10
 
 
 def scores(gold: list[str], predicted: list[str]) -> dict[str, Any]:
@@ -55,18 +66,106 @@ def scores(gold: list[str], predicted: list[str]) -> dict[str, Any]:
     return {"accuracy": round(accuracy, 3), "per_verdict": per, "confusion": matrix}
 
 
-def cross_validated(data: list[Example], checker: Checker, folds: int = 5) -> float:
-    """Accuracy when each fold is judged with a threshold fitted on the other folds only."""
-    right = 0
-    for k in range(folds):
-        train = [e for i, e in enumerate(data) if i % folds != k]
-        test = [e for i, e in enumerate(data) if i % folds == k]
-        fitted = calibrate(train, checker.actors_match, {})
-        right += sum(
-            decide(e.claim, e.candidates, fitted.threshold, checker.actors_match).verdict == e.gold
-            for e in test
+def reliability(gold: list[str], predicted: list[str], confidence: list[float]) -> dict[str, Any]:
+    """Confidence bins against accuracy, and how right and how common confident (>= 0.9) verdicts are."""
+    right = [g == p for g, p in zip(gold, predicted, strict=True)]
+    bins = []
+    for b in range(BINS):
+        inside = [(c, r) for c, r in zip(confidence, right, strict=True) if min(int(c * BINS), BINS - 1) == b]
+        if inside:
+            bins.append(
+                {
+                    "from": b / BINS,
+                    "to": (b + 1) / BINS,
+                    "n": len(inside),
+                    "mean_confidence": round(statistics.fmean(c for c, _ in inside), 3),
+                    "accuracy": round(statistics.fmean(r for _, r in inside), 3),
+                }
+            )
+    confident = [r for c, r in zip(confidence, right, strict=True) if c >= 0.9]
+    return {
+        "bins": bins,
+        "confident_coverage": round(len(confident) / len(right), 3),
+        "confident_accuracy": round(statistics.fmean(confident), 3) if confident else None,
+    }
+
+
+def summary(gold: list[str], predicted: list[str], confidence: list[float]) -> dict[str, Any]:
+    """Aggregate figures only (no per-item errors, no confusion matrix): what the frozen held-out set
+    may be scored with without its errors being read."""
+    figures = scores(gold, predicted)
+    del figures["confusion"]
+    statutory = [p for g, p in zip(gold, predicted, strict=True) if g == "statutory"]
+    return {
+        "items": len(gold),
+        **figures,
+        "statutory_recall": round(statutory.count("statutory") / len(statutory), 3) if statutory else None,
+        "reliability": reliability(gold, predicted, confidence),
+    }
+
+
+def heldout(kb: Knowledge) -> dict[str, Any]:
+    """The frozen held-out set scored with the shipped checker, per document, in aggregate only."""
+    items = yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))
+    answers = [kb.statutory(it["statement"]) for it in items]
+    figures: dict[str, Any] = {"sha256": hashlib.sha256(HELDOUT.read_bytes()).hexdigest()}
+    for document in ["all", *sorted({it["document"] for it in items})]:
+        chosen = [
+            (it, a) for it, a in zip(items, answers, strict=True) if document in ("all", it["document"])
+        ]
+        figures[document] = summary(
+            [it["verdict"] for it, _ in chosen],
+            [a["verdict"] for _, a in chosen],
+            [a["confidence"] for _, a in chosen],
         )
-    return round(right / len(data), 3)
+    return figures
+
+
+def svg_reliability(series: dict[str, dict[str, Any]]) -> str:
+    """A reliability diagram: for each named set of figures, accuracy against mean confidence per bin
+    (a dot's area is its bin's share of statements); the diagonal is perfect calibration."""
+    size, pad = 360, 50
+    colours = ["#1d70b8", "#d4351c", "#00703c", "#f47738"]
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return pad + x * size, pad + (1 - y) * size
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size + 2 * pad + 170}" height="{size + 2 * pad}" '
+        'font-family="sans-serif" font-size="12">',
+        "<title>Reliability of the statutory checker's confidence</title>",
+        f'<rect x="{pad}" y="{pad}" width="{size}" height="{size}" fill="none" stroke="#b1b4b6"/>',
+        f'<line x1="{pad}" y1="{pad + size}" x2="{pad + size}" y2="{pad}" stroke="#b1b4b6" '
+        'stroke-dasharray="4"/>',
+        f'<text x="{pad + size / 2}" y="{size + pad + 35}" text-anchor="middle">confidence</text>',
+        f'<text x="15" y="{pad + size / 2}" transform="rotate(-90 15 {pad + size / 2})" '
+        'text-anchor="middle">share right</text>',
+    ]
+    for tick in (0, 0.5, 1):
+        x, y = at(tick, tick)
+        parts.append(f'<text x="{x}" y="{pad + size + 15}" text-anchor="middle">{tick}</text>')
+        parts.append(f'<text x="{pad - 8}" y="{y + 4}" text-anchor="end">{tick}</text>')
+    for n, (name, figures) in enumerate(series.items()):
+        colour = colours[n % len(colours)]
+        bins = figures["bins"]
+        total = sum(b["n"] for b in bins) or 1
+        points = [at(b["mean_confidence"], b["accuracy"]) for b in bins]
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="'
+            + " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+            + '"/>'
+        )
+        parts += [
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{2 + 12 * (b["n"] / total) ** 0.5:.1f}" fill="{colour}" '
+            f'fill-opacity="0.6"><title>{name}: {b["n"]} statements, confidence {b["mean_confidence"]}, '
+            f"right {b['accuracy']}</title></circle>"
+            for (x, y), b in zip(points, bins, strict=True)
+        ]
+        parts.append(
+            f'<rect x="{pad + size + 20}" y="{pad + 20 * n}" width="12" height="12" fill="{colour}"/>'
+        )
+        parts.append(f'<text x="{pad + size + 38}" y="{pad + 20 * n + 11}">{name}</text>')
+    return "\n".join([*parts, "</svg>"]) + "\n"
 
 
 def latency(kb: Knowledge, statements: list[str]) -> dict[str, float]:
@@ -90,31 +189,82 @@ def latency(kb: Knowledge, statements: list[str]) -> dict[str, float]:
     }
 
 
+def write_calibration(kb: Knowledge, items: list[dict[str, Any]]) -> None:
+    """Refit: the threshold on the whole dev set, and the confidence model on out-of-fold decisions
+    (each made with a threshold fitted on the other folds), so it learns how often a verdict is right
+    on statements it was not fitted on."""
+    settings = kb.settings
+    bare = Checker(kb.corpus, kb.searcher, kb.embedder.encode_query, Calibration(0.0, {}, {}))
+    data = examples(bare, items)
+    threshold = fit_threshold(data, bare.actors_match, kb.corpus.events)
+    oof = out_of_fold(data, bare.actors_match, kb.corpus.events)
+    weights = fit_logistic(
+        [features(d, e.candidates) for (d, _), e in zip(oof, data, strict=True)],
+        [d.verdict == e.gold for (d, _), e in zip(oof, data, strict=True)],
+    )
+    fitted_on = {
+        "dev_set": DEV.name,
+        "dev_sha": file_digest(DEV),
+        "items": len(items),
+        "model": settings.model_package,
+    }
+    Calibration(threshold, weights, fitted_on).save(settings.calibration_file)
+
+
+def side_by_side(dev: dict[str, Any], cv: dict[str, Any]) -> dict[str, Any]:
+    """In-sample, cross-validated and frozen held-out figures (the held-out ones as last scored by
+    ``--heldout``) in one table."""
+    table = {"in_sample_dev": dev, "cross_validated_dev": cv}
+    for name in ("statutory_heldout_baseline", "statutory_heldout"):
+        path = RESULTS / f"{name}.json"
+        if path.exists():
+            table[name.replace("statutory_", "")] = json.loads(path.read_text(encoding="utf-8"))
+    keys = ("accuracy", "statutory_recall")
+    rows: dict[str, Any] = {}
+    for name, figures in table.items():
+        for part in ("all", "wt", "kcsie") if "sha256" in figures else ("all",):
+            f = figures.get(part, figures)
+            rel = f["reliability"]
+            rows[f"{name}:{part}" if "sha256" in figures else name] = {
+                "items": f["items"],
+                **{k: f[k] for k in keys},
+                "confident_accuracy": rel["confident_accuracy"],
+                "confident_coverage": rel["confident_coverage"],
+            }
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="refit and write kb/calibration.json first")
+    parser.add_argument(
+        "--heldout", metavar="NAME", help="score the frozen held-out set (aggregates only) into NAME.json"
+    )
     args = parser.parse_args()
     settings = get_settings()
     kb = Knowledge(settings)
+    if args.heldout:
+        save(args.heldout, heldout(kb))
+        dev_report = RESULTS / "statutory.json"
+        if dev_report.exists():  # put the new held-out figures beside the dev ones
+            publish(json.loads(dev_report.read_text(encoding="utf-8")))
+        return
     items = yaml.safe_load(DEV.read_text(encoding="utf-8"))
     t0 = time.perf_counter()
     if args.write:
-        bare = Checker(kb.corpus, kb.searcher, kb.embedder.encode_query, Calibration(0.0, 1.0, 0.0, {}))
-        data = examples(bare, items)
-        fitted_on = {
-            "dev_set": DEV.name,
-            "dev_sha": file_digest(DEV),
-            "items": len(items),
-            "model": settings.model_package,
-        }
-        calibrate(data, bare.actors_match, fitted_on).save(settings.calibration_file)
+        write_calibration(kb, items)
+        kb = Knowledge(settings)
     checker = kb.checker
     data = examples(checker, items)
     gold = [e.gold for e in data]
-    decisions = [
-        decide(e.claim, e.candidates, checker.calibration.threshold, checker.actors_match) for e in data
-    ]
+    decisions = [checker.decide(e.claim, e.candidates) for e in data]
     predicted = [d.verdict for d in decisions]
+    confidence = [
+        checker.calibration.confidence(d, e.candidates) for d, e in zip(decisions, data, strict=True)
+    ]
+    oof = out_of_fold(data, checker.actors_match, kb.corpus.events)
+    dev_figures = summary(gold, predicted, confidence)
+    cv_figures = summary(gold, [d.verdict for d, _ in oof], [c for _, c in oof])
     baseline = [kb.search(Query(it["statement"], limit=1))[0].provision.status for it in items]
     with_evidence = [
         (it, d)
@@ -131,7 +281,9 @@ def main() -> None:
         "threshold": checker.calibration.threshold,
         "checker": scores(gold, predicted),
         "baseline_top_hit_status": scores(gold, baseline),
-        "cross_validated_accuracy": cross_validated(data, checker),
+        "cross_validated_accuracy": cv_figures["accuracy"],
+        "in_sample": dev_figures,
+        "cross_validated": cv_figures,
         "statutory_recall": round(sum(d.verdict == "statutory" for _, d in statutory) / len(statutory), 3),
         "force_right_when_statutory": round(
             sum(
@@ -163,7 +315,21 @@ def main() -> None:
         "latency": latency(kb, [it["statement"] for it in items[:60]]),
     }
     print(json.dumps(report, indent=2))
+    publish(report)
+
+
+def publish(report: dict[str, Any]) -> None:
+    """Write the dev report with the held-out figures beside it, and the reliability diagram."""
+    report["side_by_side"] = side_by_side(report["in_sample"], report["cross_validated"])
     save("statutory", report)
+    series = {
+        "dev, in sample": report["in_sample"]["reliability"],
+        "dev, cross-validated": report["cross_validated"]["reliability"],
+    }
+    held = RESULTS / "statutory_heldout.json"
+    if held.exists():
+        series["held-out (frozen)"] = json.loads(held.read_text(encoding="utf-8"))["all"]["reliability"]
+    (RESULTS / "statutory_reliability.svg").write_text(svg_reliability(series), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ answer the CLI prints and the API returns.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -15,6 +15,7 @@ from kb.corpus import Corpus, Provision
 from kb.search import Query, QueryError, Searcher, expand_abbreviations, provision_json
 from kb.statutory import Calibration, Candidate, Decision, Example, decide
 
+LOW_CONFIDENCE = 0.75  # below this, the answer says the guidance may not settle the question
 POOL = 10  # candidates the decision looks at; the verdict rests on the most similar one
 EVERYONE = "all-practitioners"
 
@@ -35,10 +36,13 @@ class Checker:
         return any(r in expand(c) or c in expand(r) for c in claimed for r in provision_roles)
 
     def read(self, statement: str, role: str | None) -> Claim:
-        claim = read_claim(statement, self.corpus.roles)
+        claim = read_claim(statement, self.corpus.roles, self.corpus.events)
         if role and not claim.roles:  # "--role schools" says who the statement is about
-            return Claim(claim.text, claim.duration, claim.event, frozenset({role}), claim.denial)
+            return replace(claim, roles=frozenset({role}))
         return claim
+
+    def decide(self, claim: Claim, found: list[Candidate] | tuple[Candidate, ...]) -> Decision:
+        return decide(claim, found, self.calibration.threshold, self.actors_match, self.corpus.events)
 
     def candidates(self, statement: str, edition: int | None, document: str | None = None) -> list[Candidate]:
         """The provisions retrieved for the statement, most similar first, from the edition in force of
@@ -66,7 +70,7 @@ class Checker:
             raise QueryError(f"unknown role {role!r}; see `wtkb roles` or GET /api/roles")
         found = self.candidates(statement, edition, document)
         claim = self.read(statement, role)
-        decision = decide(claim, found, self.calibration.threshold, self.actors_match)
+        decision = self.decide(claim, found)
         return self.to_json(statement, edition, document, claim, decision, found)
 
     def to_json(
@@ -80,8 +84,7 @@ class Checker:
     ) -> dict[str, Any]:
         """``edition``/``document`` are those of the evidence the verdict rests on (else of the
         question, else the current WT edition); ``editions`` lists every edition searched."""
-        best = found[0].similarity if found else 0.0
-        covered = self.calibration.in_guidance(best)
+        confidence = round(self.calibration.confidence(d, found), 3)
         p = d.evidence.provision if d.evidence and d.verdict != "not_in_guidance" else None
         ordered = [d.evidence] + [c for c in found if c is not d.evidence] if d.evidence else found
         top = ordered[0].provision if ordered else None
@@ -96,8 +99,10 @@ class Checker:
             "force": p.force if p and d.verdict == "statutory" else None,
             "basis": p.basis if p and d.verdict == "statutory" else None,
             "roles": list(p.roles) if p else [],
-            "confidence": round(1 - covered if d.verdict == "not_in_guidance" else covered, 3),
-            "explanation": self.explain(d, claim),
+            "confidence": confidence,
+            "low_confidence": confidence < LOW_CONFIDENCE,
+            "explanation": self.explain(d, claim)
+            + (unsettled(ordered) if confidence < LOW_CONFIDENCE else ""),
             "evidence": [self.hit(c) for c in ordered[:3]],
         }
 
@@ -106,6 +111,13 @@ class Checker:
             **provision_json(c.provision, self.searcher.url(c.provision)),
             "score": round(c.similarity, 4),
         }
+
+    def event(self, key: str | None) -> str:
+        return event_name(key, self.corpus.events)
+
+    def span(self, p: Provision, stated: str | None) -> str:
+        """The provision's own timescale with the event it runs from, else the spans its text states."""
+        return f"{p.timescale.within} from {self.event(p.timescale.start)}" if p.timescale else str(stated)
 
     def labels(self, roles: Any) -> str:
         names = [self.corpus.roles[r].label.split(" (")[0] for r in sorted(roles) if r in self.corpus.roles]
@@ -120,10 +132,15 @@ class Checker:
         return {
             "low_similarity": f"The guidance does not say this; the closest provision is {about}.",
             "no_timescale": f"The guidance sets no {claim.duration} timescale for this: see {about}.",
-            "timescale": f"The guidance sets {_span(p, d.detail.get('says'))}, "
+            "timescale": f"The guidance sets {self.span(p, d.detail.get('says'))}, "
             f"not {claim.duration}: {about}.",
-            "event": f"The timescale runs from {event_name(d.detail.get('says'))}, not from "
-            f"{event_name(d.detail.get('claimed'))}: {about}.",
+            "event": f"The timescale runs from {self.event(d.detail.get('says'))}, not from "
+            f"{self.event(d.detail.get('claimed'))}: {about}.",
+            "members": f"The members are {self.labels(p.members)}, "
+            f"not {self.labels(claim.members)}: {about}.",
+            "participants": f"{self.labels(p.participants)} must take part: {about}.",
+            "detail": f"The guidance says nothing about a {d.detail.get('claimed')} here; the closest "
+            f"provision is {about}.",
             "actor": f"The guidance puts this on {self.labels(p.roles)}, "
             f"not {self.labels(claim.roles)}: {about}.",
             "denial": f"The guidance does require this ({_force(p)}): {about}.",
@@ -132,9 +149,10 @@ class Checker:
         }[d.reason]
 
 
-def _span(p: Provision, stated: str | None) -> str:
-    """The provision's own timescale with the event it runs from, else the spans its text states."""
-    return f"{p.timescale.within} from {event_name(p.timescale.start)}" if p.timescale else str(stated)
+def unsettled(ordered: list[Candidate]) -> str:
+    """What a low-confidence answer adds: the verdict may be wrong, so read the provisions themselves."""
+    cited = "; ".join(f"{c.provision.title} ({c.provision.cite()})" for c in ordered[:3])
+    return f" The guidance may not settle this; read these provisions: {cited}." if cited else ""
 
 
 def _force(p: Provision) -> str:

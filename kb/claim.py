@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kb.corpus import Role
+from kb.corpus import Event, Role
 
 NUMBERS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -25,45 +25,19 @@ _AGE = re.compile(r"[ -]olds?\b")
 _FREQUENCY = re.compile(
     r"\b(?:once\s+)?(?:a|per|each|every)\s+(year|month|week|day)\b|\bannual(?:ly)?\b", re.I
 )
-
-# Events a timescale can run from, and the words people use for them. Keys match the corpus
-# ``from=`` values where the guidance uses the event; the others are events people wrongly count from.
-EVENTS: dict[str, tuple[str, ...]] = {
-    "referral-received": ("the referral", "a referral", "referral was received", "receiving the referral"),
-    "strategy-discussion": ("strategy discussion", "strategy meeting"),
-    "initial-conference": ("initial conference", "initial child protection conference", "icpc"),
-    "previous-review-conference": ("previous review", "last review", "first review"),
-    "first-core-group": ("first core group",),
-    "aware-of-incident": ("becoming aware", "finding out", "found out", "learning of", "became aware"),
-    "incident-occurred": ("incident happened", "incident occurred", "date of the incident"),
-    "incident-notified": ("notifying the national panel", "notifying the panel", "notification to the panel"),
-    "notified-of-move": ("told about the move", "notified of the move", "notification of the move"),
-    "family-moved": ("actually moved", "moved in", "date of the move"),
-    "assessment-started": ("assessment begins", "assessment starts", "start of the assessment"),
-    "death-registered": ("death was registered", "registration of the death"),
-}
-SAME_EVENT = {"referral-made": "referral-received"}
-# How explanations name an event ("15 working days from the strategy discussion").
-EVENT_NAMES = {
-    "referral-received": "the referral",
-    "referral-made": "the referral",
-    "strategy-discussion": "the strategy discussion",
-    "initial-conference": "the initial conference",
-    "previous-review-conference": "the previous review conference",
-    "first-core-group": "the first core group",
-    "aware-of-incident": "becoming aware of the incident",
-    "incident-occurred": "the incident itself",
-    "incident-notified": "the notification to the national panel",
-    "notified-of-move": "being told of the move",
-    "family-moved": "the move itself",
-    "assessment-started": "the start of the assessment",
-    "core-assessment-start": "the start of the core assessment",
-    "death-registered": "the registration of the death",
-}
+# Frequencies said in one word or as "twice a year": the span between occurrences.
+_PERIODIC = {
+    "quarterly": (3, "month"), "every quarter": (3, "month"), "once a quarter": (3, "month"),
+    "twice a year": (6, "month"), "biannually": (6, "month"), "six-monthly": (6, "month"),
+    "monthly": (1, "month"), "weekly": (1, "week"), "fortnightly": (2, "week"), "daily": (1, "day"),
+}  # fmt: skip
+_PERIODIC_RE = re.compile(r"\b(?:" + "|".join(map(re.escape, _PERIODIC)) + r")\b", re.IGNORECASE)
 
 
-def event_name(key: str | None) -> str:
-    return EVENT_NAMES.get(key or "", (key or "another event").replace("-", " "))
+def event_name(key: str | None, events: dict[str, Event]) -> str:
+    """How an explanation names an event ("the strategy discussion")."""
+    event = events.get(key or "")
+    return event.name if event else (key or "another event").replace("-", " ")
 
 
 _DENIAL = re.compile(
@@ -107,6 +81,9 @@ def durations(text: str) -> list[tuple[Duration, int]]:
         if not _AGE.match(text, m.end())  # "a 12-year-old" is an age
     ]
     found += [(normalise(1, m.group(1) or "year"), m.end()) for m in _FREQUENCY.finditer(text)]
+    periodic = [(normalise(*_PERIODIC[m.group(0).lower()]), m.end()) for m in _PERIODIC_RE.finditer(text)]
+    taken = {end for _, end in periodic}  # "twice a year" is not also "a year"
+    found = periodic + [(d, end) for d, end in found if end not in taken]
     return sorted(found, key=lambda item: item[1])
 
 
@@ -114,20 +91,26 @@ def _number(word: str) -> int:
     return int(word) if word.isdigit() else NUMBERS[word.lower()]
 
 
-def event_after(text: str, position: int) -> str | None:
+def event_after(text: str, position: int, events: dict[str, Event]) -> str | None:
     """The first event named after ``position``: what a stated timescale runs from."""
     rest = text[position:].lower()
     best: tuple[int, str] | None = None
-    for event, phrases in EVENTS.items():
-        for phrase in phrases:
+    for event in events.values():
+        for phrase in event.synonyms:
             at = rest.find(phrase)
             if at >= 0 and (best is None or at < best[0]):
-                best = (at, event)
+                best = (at, event.key)
     return best[1] if best else None
 
 
-def same_event(a: str, b: str) -> bool:
-    return SAME_EVENT.get(a, a) == SAME_EVENT.get(b, b)
+def same_event(a: str, b: str, events: dict[str, Event]) -> bool:
+    """Whether two event keys are one event (``same_as`` in corpus/events.yaml)."""
+
+    def canonical(key: str) -> str:
+        event = events.get(key)
+        return event.same_as if event and event.same_as else key
+
+    return canonical(a) == canonical(b)
 
 
 def roles_named(text: str, roles: dict[str, Role]) -> set[str]:
@@ -188,6 +171,113 @@ def actors_claimed(text: str, roles: dict[str, Role]) -> set[str]:
     return named - {"all-practitioners"}
 
 
+# Roles that name a group rather than a body in it: "the safeguarding partners are ..." names its members
+# after the verb, and the group itself is not one of them.
+GROUPS = {
+    "safeguarding-partners", "lead-safeguarding-partners", "delegated-safeguarding-partners",
+    "child-death-review-partners", "relevant-agencies", "all-practitioners",
+}  # fmt: skip
+_MEMBERSHIP = re.compile(
+    r"\b(?:partners?|members?|membership)\b[^.;]*?"
+    r"\b(?:are|is|consists? of|comprises?|made up of)\s+(?P<rest>[^.;]*)",
+    re.IGNORECASE,
+)
+_EXPECTATION = re.compile(r"\b(?:expected|encouraged|able|free|allowed|invited|asked|meant)\b", re.I)
+
+
+_MEMBER_OF = re.compile(
+    r"^(?P<who>[^,.;]*?)\b(?:is|are)\s+(?:also\s+)?(?:one of|among|a|an)\s+(?:the\s+)?(?:\w+\s+){0,3}?"
+    r"(?:partners?|members?)\b",
+    re.IGNORECASE,
+)
+
+
+def members_claimed(text: str, roles: dict[str, Role]) -> set[str]:
+    """The members a statement asserts a group has: the bodies named after "the partners are" /
+    "consist of" ("the three partners are the local authority, the police and schools"), or before
+    "is one of the partners" ("the police are one of the child death review partners"); empty when
+    the statement says what members do ("partners are required to ...") rather than who they are."""
+    match = _MEMBERSHIP.search(text)
+    if match and not _OBLIGATION.search(match.group("rest")) and not _EXPECTATION.search(match.group("rest")):
+        named = roles_named(match.group("rest"), roles) - GROUPS
+        if len(named) >= 2:
+            return named
+    member = _MEMBER_OF.search(text)
+    return roles_named(member.group("who"), roles) - GROUPS if member else set()
+
+
+_ONLY = re.compile(r"\bonly\b|\bjust\b", re.IGNORECASE)
+
+# Things a requirement can be about: the words that name one in a statement, and the stems by which a
+# provision mentions it. A statement whose requirement is about one of these that no provision on the
+# topic mentions has invented that detail ("partners must hold a quarterly public meeting").
+OBJECTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "meeting": (r"meetings?", ("meeting", "meet")),
+    "report": (r"reports?", ("report",)),
+    "register": (r"registers?", ("register",)),
+    "audit": (r"audits?", ("audit",)),
+    "inspection": (r"inspections?", ("inspect",)),
+    "visit": (r"visits?", ("visit",)),
+    "training": (r"training", ("train",)),
+    "policy": (r"polic(?:y|ies)", ("policy", "policies", "procedure")),
+    "website": (r"websites?", ("website", "online", "publish")),
+    "newsletter": (r"newsletters?", ("newsletter",)),
+    "fee": (r"fees?", ("fee", "charge", "pay")),
+    "fine": (r"fined?|fines", ("fine", "penalt")),
+    "vote": (r"votes?|ballots?", ("vote", "ballot", "elect")),
+    "consent": (r"consent", ("consent", "agree", "permission")),
+    "certificate": (r"certificates?", ("certif",)),
+    "helpline": (r"helplines?|hotlines?", ("helpline", "hotline", "phone line")),
+    "database": (r"databases?", ("database", "system")),
+    "insurance": (r"insurance", ("insurance",)),
+    "licence": (r"licen[cs]es?", ("licen",)),
+    "questionnaire": (r"questionnaires?|surveys?", ("questionnaire", "survey")),
+    "signature": (r"signatures?", ("sign",)),
+    "letter": (r"letters?", ("letter", "writing")),
+    "interview": (r"interviews?", ("interview",)),
+    "hearing": (r"hearings?", ("hearing", "court")),
+    "budget": (r"budgets?", ("budget", "fund", "money")),
+    "appeal": (r"appeals?", ("appeal",)),
+    "exam": (r"exams?", ("exam", "test")),
+    "register-of-interests": (r"register of interests", ("interests",)),
+}
+
+
+_COUNTED_GROUP = re.compile(
+    r"(?:\s+\w+){0,2}?\s+(?:partners|members|agencies)\b", re.I
+)  # "the three partners"
+_YEAR = re.compile(r"(?:19|20)\d\d")  # "the Children Act 2004" states no quantity
+_QUANTITY = re.compile(r"\b(\d+|" + "|".join(w for w in NUMBERS if NUMBERS[w] > 1) + r")\b", re.IGNORECASE)
+
+
+def objects_named(text: str) -> set[str]:
+    """The things a statement's requirement is about, from the OBJECTS lexicon, and the quantities it
+    states outside its durations ("aged 12 or over", "two deputies") as ``number:12``."""
+    named = {
+        key for key, (words, _) in OBJECTS.items() if re.search(rf"\b(?:{words})\b", text, re.IGNORECASE)
+    }
+    spans = [m.span() for m in _DURATION.finditer(text)]
+    named |= {
+        f"number:{_number(m.group(1))}"
+        for m in _QUANTITY.finditer(text)
+        if not any(a <= m.start() < b for a, b in spans)
+        and not _YEAR.fullmatch(m.group(1))
+        and not _COUNTED_GROUP.match(text, m.end())
+    }
+    return named
+
+
+def mentions(provision_text: str, obj: str) -> bool:
+    """Whether a provision's words mention an object (by any stem of it) or a quantity (in digits or
+    in words)."""
+    lowered = provision_text.lower()
+    if obj.startswith("number:"):
+        n = int(obj.split(":")[1])
+        words = [w for w, v in NUMBERS.items() if v == n] + [str(n)]
+        return any(re.search(rf"\b{w}\b", lowered) for w in words)
+    return any(stem in lowered for stem in OBJECTS[obj][1])
+
+
 @dataclass(frozen=True)
 class Claim:
     """The parts of a statement the checker can compare with a provision's structured fields."""
@@ -197,13 +287,36 @@ class Claim:
     event: str | None
     roles: frozenset[str]
     denial: bool
+    members: frozenset[str] = frozenset()  # the membership it asserts
+    named: frozenset[str] = frozenset()  # every role it names (a denial may deny any of them)
+    only: bool = False  # "only X and Y": the roles it names are all there are
+    objects: frozenset[str] = frozenset()  # what its requirement is about (OBJECTS)
 
 
-def read_claim(text: str, roles: dict[str, Role]) -> Claim:
+def read_claim(text: str, roles: dict[str, Role], events: dict[str, Event]) -> Claim:
     """Read a statement once; the first duration it states is the one it claims."""
     spans = durations(text)
     duration, event = None, None
     if spans:
         duration, end = spans[0]
-        event = event_after(text, end)
-    return Claim(text, duration, event, frozenset(actors_claimed(text, roles)), denies(text))
+        event = event_after(text, end, events)
+    return Claim(
+        text,
+        duration,
+        event,
+        frozenset(actors_claimed(text, roles)),
+        denies(text),
+        frozenset(members_claimed(text, roles)),
+        frozenset(roles_named(text, roles) - GROUPS),
+        bool(_ONLY.search(text)),
+        frozenset(objects_named(_without_events(text, events))),
+    )
+
+
+def _without_events(text: str, events: dict[str, Event]) -> str:
+    """The text less the events it names, so "45 days from the first home visit" does not read as a
+    requirement about a visit."""
+    for event in events.values():
+        for phrase in event.synonyms:
+            text = re.sub(re.escape(phrase), " ", text, flags=re.IGNORECASE)
+    return text

@@ -22,7 +22,7 @@ from kb import yamlfile
 from kb.flow import Flowchart, load_flowchart
 from kb.local import Overlay, load_overlay
 from kb.problems import CorpusInvalid, NotUtf8, Problem, read_utf8, rel
-from kb.timescale import Timescale, TimescaleError, parse_timescale
+from kb.timescale import Timescale, TimescaleError, parse_timescale, parse_within
 
 STATUSES = ("statutory", "advice")
 FORCES = ("must", "should")
@@ -38,6 +38,9 @@ ATTRIBUTES = {
     "checked",
     "replaces",
     "see",
+    "members",
+    "participants",
+    "every",
 }
 FRONT_MATTER_KEYS = {"edition", "chapter", "chapter_title"}
 SOURCE_REQUIRED = ("title", "publisher", "published", "url", "licence")
@@ -46,9 +49,26 @@ KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 PARAS_RANGE = re.compile(r"^(?:(\d+)\.)?(\d+)-(?:(\d+)\.)?(\d+)$")
 PARA = re.compile(r"^[0-9A-Z]+(?:\.\d+)?[a-z]?(?:\s*[-,]\s*[0-9A-Z]+(?:\.\d+)?[a-z]?)*$")
 CHAPTER = re.compile(r"^(?:\d{1,2}|[A-Z])$")
+# A basis names an instrument with its year: "Children Act 2004, s.16E(3)", "... Regulations 2018, reg.11".
+# An Act is always cited with a section (or schedule) number; a set of regulations may be cited whole
+# (KCSIE's safer recruitment rests on several sets of regulations at once).
+INSTRUMENT = re.compile(r"\b(?:Act|Regulations|Rules|Order|Measure)\s+\d{4}\b")
+ACT = re.compile(r"\bAct\s+\d{4}\b")
+PROVISION_NUMBER = re.compile(r"\b(?:ss?|regs?|r|rr|Sch|art|para)\.\s*\d")
 SEE = re.compile(r"^([a-z]+)/(\d{4})/([a-z0-9]+(?:-[a-z0-9]+)*)$")  # document/year/key
 
 _MD = MarkdownIt("commonmark").use(front_matter_plugin)
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event a timescale runs from (corpus/events.yaml): how explanations name it, the words people
+    use for it, and the key of the event it is the same as, if any."""
+
+    key: str
+    name: str
+    synonyms: tuple[str, ...] = ()
+    same_as: str | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +163,11 @@ class Provision:
     document: str = WT.key
     citation: str = ""  # set by the loader from the document's citation style (Document.cite)
     see: tuple[str, ...] = ()  # cross-references to other documents' provisions: "wt/2023/referral-decision"
+    members: tuple[
+        str, ...
+    ] = ()  # the whole membership a provision sets (roles): "local-authority,icb,police"
+    participants: tuple[str, ...] = ()  # who must take part (roles), at least: "la-social-care,police,health"
+    every: str | None = None  # how often it recurs at least, e.g. "12 months"
 
     @property
     def uid(self) -> str:
@@ -195,6 +220,9 @@ class Provision:
             "replaces": self.replaces,
             "citation": self.citation,
             "see": list(self.see),
+            "members": list(self.members),
+            "participants": list(self.participants),
+            "every": self.every,
         }
 
     @classmethod
@@ -205,6 +233,8 @@ class Provision:
         data["roles"] = tuple(data["roles"])
         data["checked"] = tuple(data["checked"])
         data["see"] = tuple(data.get("see", ()))
+        data["members"] = tuple(data.get("members", ()))
+        data["participants"] = tuple(data.get("participants", ()))
         return cls(**data)
 
 
@@ -232,6 +262,7 @@ class Corpus:
     documents: dict[str, Document] = field(default_factory=dict)
     editions: dict[EditionKey, Edition] = field(default_factory=dict)
     roles: dict[str, Role] = field(default_factory=dict)
+    events: dict[str, Event] = field(default_factory=dict)
     flowcharts: dict[tuple[int, str], Flowchart] = field(default_factory=dict)  # WT only: (year, key)
     overlays: dict[str, Overlay] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -302,6 +333,44 @@ def load_roles(path: Path, root: Path) -> tuple[dict[str, Role], list[Problem]]:
             if inner not in roles:
                 problems.append(Problem(where, 1, f"role {role.key!r} includes unknown role {inner!r}"))
     return roles, problems
+
+
+def load_events(path: Path, root: Path) -> tuple[dict[str, Event], list[Problem]]:
+    """The start events of timescales; a ``same_as`` naming an unknown event is a problem."""
+    where = rel(path, root)
+    if not path.exists():
+        return {}, [Problem(where, 1, "events vocabulary missing")]
+    data, problems = yamlfile.read_mapping(path, where)
+    if data is None:
+        return {}, problems
+    events: dict[str, Event] = {}
+    for key, value in data.items():
+        if key == yamlfile.LINE:
+            continue
+        line = value.get(yamlfile.LINE, 1) if isinstance(value, dict) else 1
+        synonyms = value.get("synonyms", []) if isinstance(value, dict) else None
+        if (
+            not isinstance(value, dict)
+            or not isinstance(value.get("name"), str)
+            or not isinstance(synonyms, list)
+        ):
+            problems.append(Problem(where, line, f"event {key!r} needs a name and a list of synonyms"))
+            continue
+        events[key] = Event(key, value["name"], tuple(str(s).lower() for s in synonyms), value.get("same_as"))
+        if value.get("same_as") is not None and value["same_as"] not in data:
+            problems.append(
+                Problem(where, line, f"event {key!r} is the same as unknown event {value['same_as']!r}")
+            )
+    return events, problems
+
+
+def _event_problems(provisions: list[Provision], events: dict[str, Event]) -> list[Problem]:
+    """A timescale must run from an event of the vocabulary, so a claim's event can be compared with it."""
+    return [
+        Problem(p.path, p.line, f"unknown event {p.timescale.start!r} in from= (see corpus/events.yaml)")
+        for p in provisions
+        if p.timescale and p.timescale.start not in events
+    ]
 
 
 def load_documents(path: Path, root: Path) -> tuple[dict[str, Document], list[Problem]]:
@@ -430,8 +499,29 @@ def _provision_problems(attrs: dict[str, str], status: str, roles: dict[str, Rol
             )
         if not attrs.get("basis"):
             messages.append('statutory provision needs basis="<Act>, s.<n>" (its legal basis)')
+        elif not INSTRUMENT.search(attrs["basis"]):
+            messages.append(
+                f"basis {attrs['basis']!r} must name an Act or Regulations with its year, "
+                "e.g. 'Children Act 2004, s.16E(3)'"
+            )
+        elif ACT.search(attrs["basis"]) and not PROVISION_NUMBER.search(attrs["basis"]):
+            messages.append(
+                f"basis {attrs['basis']!r} must give the Act's section, e.g. 'Children Act 2004, s.16E(3)'"
+            )
     else:
         messages += [f"advice provision cannot have {a!r}" for a in ("force", "basis") if a in attrs]
+    for attribute in ("members", "participants"):
+        listed = _listed(attrs.get(attribute))
+        if attribute in attrs and not listed:
+            messages.append(f"empty {attribute}: name roles from corpus/roles.yaml, comma-separated")
+        messages += [
+            f"unknown role {r!r} in {attribute} (see corpus/roles.yaml)" for r in listed if r not in roles
+        ]
+    if "every" in attrs:
+        try:
+            parse_within(attrs["every"])
+        except TimescaleError as exc:
+            messages.append(f"every: {exc}")
     named = [r.strip() for r in attrs.get("roles", "").split(",") if r.strip()]
     if not named:
         messages.append("no roles: name who it applies to, from corpus/roles.yaml")
@@ -454,6 +544,11 @@ def _provision_problems(attrs: dict[str, str], status: str, roles: dict[str, Rol
         if not SEE.match(ref)
     ]
     return messages
+
+
+def _listed(value: str | None) -> tuple[str, ...]:
+    """A comma-separated attribute as a tuple of its non-empty items."""
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
 
 
 def parse_chapter_file(
@@ -524,6 +619,9 @@ def parse_chapter_file(
                 document=document.key,
                 citation=document.cite(year, str(meta["chapter"]), attrs.get("para"), attrs.get("section")),
                 see=tuple(attrs.get("see", "").split()),
+                members=_listed(attrs.get("members")),
+                participants=_listed(attrs.get("participants")),
+                every=attrs.get("every"),
             )
         )
     return provisions, problems
@@ -598,16 +696,20 @@ def load_corpus(root: Path) -> Corpus:
     roles, problems = load_roles(root / "roles.yaml", root)
     corpus.roles = roles
     corpus.problems += problems
+    corpus.events, problems = load_events(root / "events.yaml", root)
+    corpus.problems += problems
     folders = _edition_folders(root, corpus.documents)
     for document, folder in folders:
         _load_edition_folder(corpus, document, folder, root)
-    known = {*corpus.documents, "local", "documents.yaml", "roles.yaml"}
+    known = {*corpus.documents, "local", "documents.yaml", "roles.yaml", "events.yaml"}
     corpus.problems += [
         Problem(rel(p, root), 1, f"not a document folder: add {p.name!r} to documents.yaml or remove it")
         for p in sorted(root.iterdir())
         if p.name not in known and not p.name.startswith(".")
     ]
     corpus.problems += _key_problems(corpus.provisions)
+    if corpus.events:
+        corpus.problems += _event_problems(corpus.provisions, corpus.events)
     for document, folder in folders:
         if document.key != WT.key:
             continue

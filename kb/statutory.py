@@ -19,13 +19,14 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb.claim import Claim, Duration, durations, normalise, same_event
-from kb.corpus import Provision
+from kb.claim import Claim, Duration, durations, mentions, normalise, same_event
+from kb.corpus import Event, Provision
+from kb.timescale import parse_within
 
 VERDICTS = ("statutory", "advice", "not_in_guidance", "contradicts")
 
@@ -50,11 +51,13 @@ class Decision:
 
 @dataclass(frozen=True)
 class Calibration:
-    """The abstention threshold and the confidence curve, with what they were fitted on."""
+    """The abstention threshold and the confidence model, with what they were fitted on.
+
+    ``weights`` are a logistic regression of "the verdict is right" on the features of a decision
+    (``features``): its confidence is the probability that the verdict is right."""
 
     threshold: float
-    slope: float
-    intercept: float
+    weights: dict[str, float]
     fitted_on: dict[str, Any]
 
     @classmethod
@@ -64,21 +67,25 @@ class Calibration:
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
-    def in_guidance(self, similarity: float) -> float:
-        """Probability that a statement this similar to its best provision is covered by the guidance."""
-        return 1.0 / (1.0 + math.exp(-(self.slope * similarity + self.intercept)))
+    def confidence(self, decision: Decision, candidates: Sequence[Candidate]) -> float:
+        """The probability that this verdict is right."""
+        x = features(decision, candidates)
+        z = sum(self.weights.get(name, 0.0) * value for name, value in x.items())
+        return 1.0 / (1.0 + math.exp(-z))
 
 
 def stated_durations(p: Provision) -> set[Duration]:
-    """The spans a provision sets: its structured timescale and any its text states (e.g. 'every
-    12-month period' for a yearly report, which has no due date and so no ``within``)."""
+    """The spans a provision sets: its structured timescale and frequency and any its text states (e.g.
+    'every 12-month period' for a yearly report, which has no due date and so no ``within``)."""
     spans = {d for d, _ in durations(p.text)}
     if p.timescale:
         spans.add(normalise(p.timescale.amount, p.timescale.unit))
+    if p.every:
+        spans.add(normalise(*parse_within(p.every)))
     return spans
 
 
-TIMED_MARGIN = 0.1
+MARGIN = 0.1  # how much less similar a provision with the field a claim speaks of may be than the best
 # A provision headed as a denial ("Education is not a statutory safeguarding partner") contradicts a
 # statement that asserts the same thing without the "not".
 SUBORDINATE = re.compile(
@@ -88,32 +95,71 @@ NEGATED = re.compile(r"\b(?:is|are|does|do|was|were)(?: not|n't)\b|\bisn't\b|\ba
 
 
 def _about(claim: Claim, candidates: Sequence[Candidate]) -> Candidate:
-    """The provision the statement is about: the most similar one, except that a statement stating a
-    timescale is about a provision that sets one, if such a one is nearly as similar (within
-    ``TIMED_MARGIN``): "decide on a referral within one working day" is about the referral decision,
-    not the general text on making referrals."""
+    """The provision the statement is about: the most similar one, except that a statement about a
+    field (a timescale, a membership, who takes part) is about a provision that sets that field, if
+    one is nearly as similar (within ``MARGIN``): "decide on a referral within one working day" is
+    about the referral decision, not the general text on making referrals."""
     best = candidates[0]
-    if claim.duration is None:
-        return best
-    timed = [
-        c
-        for c in candidates
-        if stated_durations(c.provision) and c.similarity >= best.similarity - TIMED_MARGIN
-    ]
-    return timed[0] if timed else best
+    near = [c for c in candidates if c.similarity >= best.similarity - MARGIN]
+    wanted: list[Callable[[Provision], bool]] = []
+    if claim.members:
+        wanted.append(lambda p: bool(p.members))
+    if claim.duration is not None:
+        wanted.append(lambda p: bool(stated_durations(p)))
+    if (claim.denial or claim.only) and claim.named:
+        wanted.append(lambda p: bool(p.participants))
+    for has_field in wanted:
+        fitting = [c for c in near if has_field(c.provision)]
+        if fitting:
+            return fitting[0]
+    return best
 
 
 RoleCheck = Callable[[frozenset[str], tuple[str, ...]], bool]
 
 
+def _names_another(claimed: frozenset[str], actual: tuple[str, ...], match: RoleCheck) -> bool:
+    """Whether a claimed set of bodies names one the actual set lacks (one left out is not counted:
+    people shorten lists, and an alias the vocabulary lacks would read as one left out)."""
+    return any(not match(frozenset({c}), actual) for c in claimed)
+
+
+def _participants_differ(claim: Claim, p: Provision, match: RoleCheck) -> bool:
+    """A required participant denied ("doesn't need anyone from health"), or left out of an "only" list."""
+    if claim.denial:
+        return any(match(frozenset({r}), p.participants) for r in claim.named)
+    return claim.only and any(not match(claim.named, (r,)) for r in p.participants)
+
+
+def _invented(claim: Claim, candidates: Sequence[Candidate]) -> str | None:
+    """An object the claim's requirement is about that no provision near the top mentions."""
+    best = candidates[0].similarity
+    near = [c.provision for c in candidates if c.similarity >= best - MARGIN]
+    for obj in sorted(claim.objects):
+        if not any(mentions(f"{p.title} {p.text}", obj) for p in near):
+            return obj
+    return None
+
+
 def decide(
-    claim: Claim, candidates: Sequence[Candidate], threshold: float, actors_match: RoleCheck
+    claim: Claim,
+    candidates: Sequence[Candidate],
+    threshold: float,
+    actors_match: RoleCheck,
+    events: Mapping[str, Event] | None = None,
 ) -> Decision:
     """The verdict for a claim given its retrieved candidates (pure, so calibration can replay it)."""
     if not candidates or candidates[0].similarity < threshold:
         return Decision("not_in_guidance", "low_similarity", candidates[0] if candidates else None)
     best = _about(claim, candidates)
     p = best.provision
+    if claim.members and p.members and _names_another(claim.members, p.members, actors_match):
+        return Decision("contradicts", "members", best, {"claimed": ", ".join(sorted(claim.members))})
+    if p.participants and _participants_differ(claim, p, actors_match):
+        return Decision("contradicts", "participants", best, {"claimed": ", ".join(sorted(claim.named))})
+    invented = _invented(claim, candidates)
+    if invented:
+        return Decision("not_in_guidance", "detail", best, {"claimed": invented})
     if claim.duration is not None:
         spans = stated_durations(p)
         if not spans:
@@ -121,7 +167,7 @@ def decide(
         if claim.duration not in spans:
             said = ", ".join(sorted(map(str, spans)))
             return Decision("contradicts", "timescale", best, {"claimed": str(claim.duration), "says": said})
-        if claim.event and p.timescale and not same_event(claim.event, p.timescale.start):
+        if claim.event and p.timescale and not same_event(claim.event, p.timescale.start, events or {}):
             return Decision("contradicts", "event", best, {"claimed": claim.event, "says": p.timescale.start})
     if claim.roles and not actors_match(claim.roles, p.roles):
         return Decision("contradicts", "actor", best, {"claimed": ", ".join(sorted(claim.roles))})
@@ -133,6 +179,51 @@ def decide(
 
 
 # ------------------------------------------------------------------------------------ calibration
+
+# Reasons grouped by how often such a verdict tends to be right: the confidence model learns one
+# weight per group, so a reason seen a few times in the dev set does not get a weight of its own.
+REASON_GROUPS = {
+    "status": "status", "low_similarity": "abstain", "detail": "abstain", "no_timescale": "abstain",
+    "timescale": "field", "event": "field", "members": "field", "participants": "field",
+    "actor": "actor", "denial": "denial", "polarity": "denial",
+}  # fmt: skip
+
+
+def features(decision: Decision, candidates: Sequence[Candidate]) -> dict[str, float]:
+    """What the confidence model sees: how similar the best provision is, how far ahead of the next
+    it is, and the verdict and reason (a field mismatch is surer than a status from a near miss)."""
+    sims = [c.similarity for c in candidates] or [0.0]
+    best = sims[0]
+    second = sims[1] if len(sims) > 1 else 0.0
+    x = {"bias": 1.0, "similarity": best, "margin": best - second}
+    x[f"verdict:{decision.verdict}"] = 1.0
+    x[f"reason:{REASON_GROUPS.get(decision.reason, decision.reason)}"] = 1.0
+    if decision.verdict == "statutory" and decision.evidence:
+        x[f"force:{decision.evidence.provision.force}"] = 1.0
+    return x
+
+
+def fit_logistic(
+    rows: Sequence[dict[str, float]], right: Sequence[bool], l2: float = 1.0
+) -> dict[str, float]:
+    """Weights of a logistic regression (Newton's method, L2-penalised except the bias) of "the verdict
+    is right" on the feature rows; small and dependency-free, as the dev set is a few hundred rows."""
+    import numpy as np
+
+    names = sorted({name for row in rows for name in row})
+    x = np.array([[row.get(n, 0.0) for n in names] for row in rows])
+    y = np.array(right, dtype=float)
+    penalty = np.diag([0.0 if n == "bias" else l2 for n in names])
+    w = np.zeros(len(names))
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-(x @ w)))
+        gradient = x.T @ (p - y) + penalty @ w
+        hessian = (x.T * (p * (1 - p))) @ x + penalty + 1e-9 * np.eye(len(names))
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return {n: round(float(v), 4) for n, v in zip(names, w, strict=True)}
 
 
 @dataclass(frozen=True)
@@ -156,14 +247,21 @@ def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
     return sum(scores) / len(scores)
 
 
-def fit_threshold(examples: Sequence[Example], actors_match: RoleCheck) -> float:
+def fit_threshold(
+    examples: Sequence[Example], actors_match: RoleCheck, events: Mapping[str, Event] | None = None
+) -> float:
     """The similarity threshold that maximises macro-F1 on the examples; of equally good thresholds,
     the middle one, so a small shift in the data moves it least."""
     sims = sorted({round(e.candidates[0].similarity, 4) for e in examples if e.candidates})
     grid = [(a + b) / 2 for a, b in itertools.pairwise(sims)] or sims
     gold = [e.gold for e in examples]
     scored = [
-        (macro_f1(gold, [decide(e.claim, e.candidates, t, actors_match).verdict for e in examples]), t)
+        (
+            macro_f1(
+                gold, [decide(e.claim, e.candidates, t, actors_match, events).verdict for e in examples]
+            ),
+            t,
+        )
         for t in grid
     ]
     best = max(score for score, _ in scored)
@@ -171,28 +269,40 @@ def fit_threshold(examples: Sequence[Example], actors_match: RoleCheck) -> float
     return round(ties[len(ties) // 2], 4)
 
 
-def fit_confidence(examples: Sequence[Example], steps: int = 200) -> tuple[float, float]:
-    """Logistic regression of 'the guidance covers it' on the best similarity (Newton's method)."""
-    xs = [e.candidates[0].similarity if e.candidates else 0.0 for e in examples]
-    ys = [0.0 if e.gold == "not_in_guidance" else 1.0 for e in examples]
-    slope, intercept = 0.0, 0.0
-    for _ in range(steps):
-        ps = [1 / (1 + math.exp(-(slope * x + intercept))) for x in xs]
-        g0 = sum((p - y) * x for p, y, x in zip(ps, ys, xs, strict=True))
-        g1 = sum(p - y for p, y in zip(ps, ys, strict=True))
-        w = [p * (1 - p) for p in ps]
-        h00 = sum(wi * x * x for wi, x in zip(w, xs, strict=True)) + 1e-6
-        h01 = sum(wi * x for wi, x in zip(w, xs, strict=True))
-        h11 = sum(w) + 1e-6
-        det = h00 * h11 - h01 * h01
-        slope -= (h11 * g0 - h01 * g1) / det
-        intercept -= (h00 * g1 - h01 * g0) / det
-    return round(slope, 4), round(intercept, 4)
+def fit_confidence(
+    examples: Sequence[Example], threshold: float, actors_match: RoleCheck, events: Mapping[str, Event]
+) -> dict[str, float]:
+    """The confidence model fitted on the examples' decisions at this threshold."""
+    decisions = [decide(e.claim, e.candidates, threshold, actors_match, events) for e in examples]
+    rows = [features(d, e.candidates) for d, e in zip(decisions, examples, strict=True)]
+    return fit_logistic(rows, [d.verdict == e.gold for d, e in zip(decisions, examples, strict=True)])
 
 
-def calibrate(examples: Sequence[Example], actors_match: RoleCheck, fitted_on: dict[str, Any]) -> Calibration:
-    slope, intercept = fit_confidence(examples)
-    return Calibration(fit_threshold(examples, actors_match), slope, intercept, fitted_on)
+def out_of_fold(
+    examples: Sequence[Example], actors_match: RoleCheck, events: Mapping[str, Event], folds: int = 5
+) -> list[tuple[Decision, float]]:
+    """Each example's decision and confidence from a threshold and confidence model fitted on the other
+    folds only: what the checker would say about a statement it was not fitted on."""
+    answers: list[tuple[Decision, float] | None] = [None] * len(examples)
+    for k in range(folds):
+        train = [e for i, e in enumerate(examples) if i % folds != k]
+        fitted = calibrate(train, actors_match, events, {})
+        for i, e in enumerate(examples):
+            if i % folds == k:
+                d = decide(e.claim, e.candidates, fitted.threshold, actors_match, events)
+                answers[i] = (d, fitted.confidence(d, e.candidates))
+    return [a for a in answers if a is not None]
+
+
+def calibrate(
+    examples: Sequence[Example],
+    actors_match: RoleCheck,
+    events: Mapping[str, Event],
+    fitted_on: dict[str, Any],
+) -> Calibration:
+    """The threshold that maximises macro-F1, then the confidence model of its decisions."""
+    threshold = fit_threshold(examples, actors_match, events)
+    return Calibration(threshold, fit_confidence(examples, threshold, actors_match, events), fitted_on)
 
 
 def file_digest(path: Path) -> str:

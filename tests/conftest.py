@@ -13,6 +13,14 @@ import pytest
 
 from kb.settings import Settings
 
+EVENTS = """\
+referral-received:
+  name: the referral
+  synonyms: [the referral]
+dsl-training:
+  name: the last training
+  synonyms: [last training]
+"""
 ROLES = """\
 all-practitioners:
   label: All practitioners
@@ -104,6 +112,7 @@ def write_corpus(root: Path, years: tuple[int, ...] = (2023,)) -> Path:
     (corpus / "wt").mkdir(parents=True)
     (corpus / "documents.yaml").write_text(DOCUMENTS)
     (corpus / "roles.yaml").write_text(ROLES)
+    (corpus / "events.yaml").write_text(EVENTS)
     for year in years:
         edition = corpus / "wt" / str(year)
         for sub in ("statutory", "advice", "flowcharts"):

@@ -4,8 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from kb.claim import Duration, actors_claimed, denies, durations, event_after, read_claim, roles_named
-from kb.corpus import Role
+from kb.claim import (
+    Duration,
+    actors_claimed,
+    denies,
+    durations,
+    event_after,
+    members_claimed,
+    objects_named,
+    read_claim,
+    roles_named,
+)
+from kb.corpus import Event, Role
+
+EVENTS = {
+    "referral-received": Event(
+        "referral-received", "the referral", ("the referral", "receipt of the referral")
+    ),
+    "strategy-discussion": Event("strategy-discussion", "the strategy discussion", ("strategy discussion",)),
+    "home-visit": Event("home-visit", "the first home visit", ("first home visit",)),
+}
 
 ROLES = {
     "local-authority": Role(
@@ -37,6 +55,9 @@ ROLES = {
         ("a report once a year", Duration(12, "month")),
         ("publish annually", Duration(12, "month")),
         ("at least once in every 12-month period", Duration(12, "month")),
+        ("a quarterly public meeting", Duration(3, "month")),
+        ("meet twice a year", Duration(6, "month")),
+        ("a monthly newsletter", Duration(1, "month")),
     ],
 )
 def test_durations_in_words_and_digits(text: str, expected: Duration) -> None:
@@ -51,8 +72,10 @@ def test_ages_and_counts_are_not_durations(text: str) -> None:
 def test_the_event_a_timescale_runs_from_is_the_first_named_after_it() -> None:
     text = "The ICPC must be held within 15 working days of the referral, not the strategy discussion."
     spans = durations(text)
-    assert event_after(text, spans[0][1]) == "referral-received"
-    claim = read_claim("The conference must be within 15 working days of the strategy discussion.", ROLES)
+    assert event_after(text, spans[0][1], EVENTS) == "referral-received"
+    claim = read_claim(
+        "The conference must be within 15 working days of the strategy discussion.", ROLES, EVENTS
+    )
     assert (claim.duration, claim.event) == (Duration(15, "working day"), "strategy-discussion")
 
 
@@ -93,3 +116,50 @@ def test_the_actors_a_statement_holds_responsible(text: str, actors: set[str]) -
 )
 def test_denials(text: str, denial: bool) -> None:
     assert denies(text) is denial
+
+
+ROLES_WITH_BODIES = {
+    **ROLES,
+    "icb": Role("icb", "ICB", (), ("icb", "integrated care board")),
+    "safeguarding-partners": Role(
+        "safeguarding-partners", "Safeguarding partners", (), ("safeguarding partners",)
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "members"),
+    [
+        (
+            "The three partners are the local authority, the police and schools.",
+            {"local-authority", "police", "schools"},
+        ),
+        ("The safeguarding partners are the council and the ICB.", {"local-authority", "icb"}),
+        ("The police are one of the child death review partners.", {"police"}),
+        ("Our school is one of the three statutory safeguarding partners.", {"schools"}),
+        ("Safeguarding partners are required to consult schools and the police.", set()),
+        ("Safeguarding partners are expected to include schools and the police.", set()),
+        ("The police must tell social workers.", set()),
+    ],
+)
+def test_the_members_a_statement_asserts(text: str, members: set[str]) -> None:
+    assert members_claimed(text, ROLES_WITH_BODIES) == members
+
+
+def test_a_claim_reads_its_named_roles_its_only_and_its_objects_but_not_objects_in_its_event() -> None:
+    claim = read_claim(
+        "Only the police and a social worker need to be at a strategy discussion.", ROLES, EVENTS
+    )
+    assert claim.only and claim.named == {"police", "la-social-care"}
+    visit = read_claim("The 45 working days run from the first home visit.", ROLES, EVENTS)
+    assert (visit.event, visit.objects) == ("home-visit", frozenset())
+    assert objects_named("Partners must hold a quarterly public meeting and publish a newsletter.") == {
+        "meeting",
+        "newsletter",
+    }
+
+
+def test_quantities_outside_durations_years_and_group_counts_are_details() -> None:
+    assert objects_named("Children aged 12 or over must be invited.") == {"number:12"}
+    assert objects_named("It must be held within 15 working days.") == set()
+    assert objects_named("Under the Children Act 2004 the three safeguarding partners must act.") == set()

@@ -71,6 +71,32 @@ def test_valid_corpus_yields_provisions_with_status_force_and_timescale(corpus_d
         ),
         (STAT, ' basis="Children Act 1989, s.47"', "", f"corpus/{STAT}:11: statutory provision needs basis"),
         (STAT, "force=must ", "", f"corpus/{STAT}:11: statutory provision needs force=must or force=should"),
+        (
+            STAT,
+            'basis="Children Act 1989, s.47"',
+            'basis="Children Act 1989"',
+            f"corpus/{STAT}:11: basis 'Children Act 1989' must give the Act's section",
+        ),
+        (
+            STAT,
+            'basis="Children Act 1989, s.47"',
+            'basis="the guidance, s.4"',
+            f"corpus/{STAT}:11: basis 'the guidance, s.4' must name an Act or Regulations",
+        ),
+        (
+            STAT,
+            'roles="dsl"',
+            'roles="dsl" members="dsl,wizards"',
+            f"corpus/{STAT}:15: unknown role 'wizards' in members",
+        ),
+        (STAT, 'roles="dsl"', 'roles="dsl" participants=""', f"corpus/{STAT}:15: empty participants"),
+        (STAT, 'roles="dsl"', 'roles="dsl" every="often"', f"corpus/{STAT}:15: every: bad timescale 'often'"),
+        (
+            STAT,
+            'from="referral-received"',
+            'from="home-visit"',
+            f"corpus/{STAT}:7: unknown event 'home-visit' in from= (see corpus/events.yaml)",
+        ),
         (STAT, "force=must", "force=may", f"corpus/{STAT}:11: statutory provision needs force=must"),
         (ADV, 'para="13"', 'para="13" force=should', f"corpus/{ADV}:7: advice provision cannot have 'force'"),
         (STAT, 'roles="dsl"', 'roles="teachers"', f"corpus/{STAT}:15: unknown role 'teachers'"),
@@ -121,6 +147,34 @@ def test_each_rule_reports_file_and_line(
     edit(corpus_dir, rel, old, new)
     found = problems(corpus_dir)
     assert any(p.startswith(expected) for p in found), found
+
+
+def test_structured_facts_are_carried_on_the_provision_and_in_its_record(corpus_dir: Path) -> None:
+    edit(
+        corpus_dir,
+        STAT,
+        'roles="dsl"',
+        'roles="dsl" members="dsl,police" participants="police" every="12 months"',
+    )
+    corpus = load_valid_corpus(corpus_dir)
+    p = next(p for p in corpus.provisions if p.key == "schools-refer" and p.edition == 2023)
+    assert (p.members, p.participants, p.every) == (("dsl", "police"), ("police",), "12 months")
+    record = p.to_record()
+    assert (record["members"], record["participants"], record["every"]) == (
+        ["dsl", "police"],
+        ["police"],
+        "12 months",
+    )
+    assert type(p).from_record(record) == p
+
+
+def test_the_events_vocabulary_is_checked(corpus_dir: Path) -> None:
+    (corpus_dir / "events.yaml").write_text("a:\n  name: A\n  same_as: b\n  synonyms: []\nc: 3\n")
+    found = problems(corpus_dir)
+    assert "corpus/events.yaml:2: event 'a' is the same as unknown event 'b'" in found
+    assert "corpus/events.yaml:1: event 'c' needs a name and a list of synonyms" in found
+    (corpus_dir / "events.yaml").unlink()
+    assert "corpus/events.yaml:1: events vocabulary missing" in problems(corpus_dir)
 
 
 def test_missing_source_yaml_is_a_problem(corpus_dir: Path) -> None:
