@@ -1,33 +1,37 @@
-"""Hybrid search: dense (Chroma) and sparse (bm25s) rankings fused by reciprocal rank fusion.
+"""Hybrid search: dense (exact cosine) and sparse (bm25s) rankings fused by reciprocal rank fusion.
 
 Dense retrieval finds provisions phrased differently from the query ("what happens after I refer");
 BM25 keeps exact terms ("section 47", "core group") from being drowned out. RRF needs no score
 calibration between the two, which is why it is used instead of a weighted sum.
+
+The dense side multiplies the build's vector matrix (vectors.npy, the vectors Chroma also holds) by
+the query vector: for a few thousand provisions an exact product takes microseconds, where opening
+Chroma costs most of a second and each of its queries a millisecond or more. Queries are encoded by
+the build's ONNX query model (kb/query_model.py), or by sentence-transformers for a build without one.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-import bm25s
 import numpy as np
 
+from kb import query_model
 from kb.corpus import Provision
-from kb.index import (
-    IndexMissing,
-    chroma_client,
-    collection_name,
-    current_build,
-    index_problem,
-    read_manifest,
-    tokenize,
-)
+from kb.index import VECTORS, IndexMissing, current_build, index_problem, read_manifest, tokenize
 from kb.settings import Settings
+
+if TYPE_CHECKING:
+    import bm25s
+
+log = logging.getLogger("wtkb")
 
 STATUSES = ("statutory", "advice")
 FORCES = ("must", "should")
@@ -119,43 +123,73 @@ class Hit:
     provision: Provision
     score: float
     url: str
+    shaped: dict[str, Any] | None = None  # the provision's JSON, made once per build (LoadedIndex.shaped)
 
     def to_dict(self) -> dict[str, Any]:
         """The search-hit shape: the provision plus its fused score."""
-        return {**provision_json(self.provision, self.url), "score": round(self.score, 6)}
+        shaped = self.shaped if self.shaped is not None else provision_json(self.provision, self.url)
+        return {**shaped, "score": round(self.score, 6)}
+
+
+class QueryEncoder(Protocol):
+    name: str
+
+    def encode_query(self, query: str) -> np.ndarray: ...
+
+
+MASKS_KEPT = 256  # filter combinations whose masks are kept per build
 
 
 @dataclass
 class LoadedIndex:
-    """One complete build, read into memory (the records and BM25) plus its Chroma collection."""
+    """One complete build, read into memory: the records, BM25, the vector matrix and, when the build
+    has one, its ONNX query encoder. Per-filter masks and provision JSON are made once, then reused."""
 
     build: Path
     provisions: list[Provision]
     retriever: bm25s.BM25
-    collection: Any
-    positions: dict[str, int]  # uid -> row in provisions, to map Chroma ids back
+    matrix: np.ndarray  # one unit vector per provision, in provision order
+    positions: dict[str, int]  # uid -> row in provisions
+    encoder: QueryEncoder | None
+    masks: dict[tuple[Any, ...], np.ndarray] = field(default_factory=dict)
+    shaped: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, settings: Settings) -> LoadedIndex:
-        build = current_build(settings.index_dir)
+    def open(cls, settings: Settings, build: Path | None = None) -> LoadedIndex:
+        build = build or current_build(settings.index_dir)
         problem = index_problem(settings, read_manifest(build) if build else None)
         if build is None or problem:
             raise IndexMissing(problem)
+        import bm25s  # here, not at the top: commands that never search do not pay for it
+
         records = json.loads((build / "provisions.json").read_text(encoding="utf-8"))
         provisions = [Provision.from_record(r) for r in records]
         retriever = bm25s.BM25.load(str(build / "bm25"), show_progress=False)
-        client = chroma_client(settings, build / "chroma")
-        collection = client.get_collection(collection_name(settings, build.name))
+        matrix = np.load(build / VECTORS)
         positions = {p.uid: i for i, p in enumerate(provisions)}
-        return cls(build, provisions, retriever, collection, positions)
+        encoder = None
+        if query_model.read_config(build / query_model.FOLDER) is not None:
+            encoder = query_model.OnnxEncoder(build / query_model.FOLDER, settings.query_cache_size)
+        return cls(build, provisions, retriever, matrix, positions, encoder)
 
     def vectors(self, uids: list[str]) -> np.ndarray:
         """The stored embeddings of some provisions, in the order asked (rows are unit length)."""
-        if not uids:
-            return np.zeros((0, 0), dtype=np.float32)
-        got = self.collection.get(ids=uids, include=["embeddings"])
-        by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
-        return np.array([by_id[u] for u in uids], dtype=np.float32)
+        return self.matrix[[self.positions[u] for u in uids]]
+
+    def mask(self, key: tuple[Any, ...], matches: Callable[[Provision], bool]) -> np.ndarray:
+        """1.0 for the provisions a filter admits, else 0.0, computed once per filter per build."""
+        found = self.masks.get(key)
+        if found is None:
+            if len(self.masks) >= MASKS_KEPT:
+                self.masks.pop(next(iter(self.masks)))
+            found = self.masks[key] = np.array([matches(p) for p in self.provisions], dtype=np.float32)
+        return found
+
+    def hit(self, position: int, score: float, url: str) -> Hit:
+        shaped = self.shaped.get(position)
+        if shaped is None:
+            shaped = self.shaped[position] = provision_json(self.provisions[position], url)
+        return Hit(self.provisions[position], score, url, shaped)
 
 
 class Searcher:
@@ -164,25 +198,56 @@ class Searcher:
     def __init__(
         self,
         settings: Settings,
-        embed_query: Callable[[str], np.ndarray],
+        fallback: Callable[[], QueryEncoder],
         roles: dict[str, set[str]],
         editions: dict[int, str],
     ):
         self.settings = settings
-        self.embed_query = embed_query  # called only once a query has passed validation
+        self._fallback = fallback  # sentence-transformers, for a build without an ONNX query model
         self._roles = roles
         self._editions = editions
         self._index: LoadedIndex | None = None
+        self._pointer: tuple[int, int] | None = None  # (inode, mtime) of CURRENT when _index was opened
 
     @property
     def index(self) -> LoadedIndex:
-        """The live build; a cheap check of the pointer on each use picks up new builds."""
-        build = current_build(self.settings.index_dir)
-        if build is None:
-            raise IndexMissing(f"no index in {self.settings.index_dir}: run `wtkb build` first")
-        if self._index is None or self._index.build != build:
-            self._index = LoadedIndex.open(self.settings)
+        """The live build. A rebuild replaces the CURRENT pointer (a new inode), so one stat per use
+        picks up a new build without reading the pointer or the manifest again."""
+        pointer = self.settings.index_dir / "CURRENT"
+        try:
+            stat = os.stat(pointer)
+        except FileNotFoundError:
+            raise IndexMissing(f"no index in {self.settings.index_dir}: run `wtkb build` first") from None
+        seen = (stat.st_ino, stat.st_mtime_ns)
+        if self._index is None or self._pointer != seen:
+            build = current_build(self.settings.index_dir)
+            if build is None:
+                raise IndexMissing(f"no index in {self.settings.index_dir}: run `wtkb build` first")
+            if self._index is None or self._index.build != build:
+                self._index = LoadedIndex.open(self.settings, build)
+                if self._index.encoder is None:
+                    log.warning("%s", self.encoder_note)
+            self._pointer = seen
         return self._index
+
+    @property
+    def encoder(self) -> QueryEncoder:
+        """The live build's ONNX query encoder, or sentence-transformers when the build has none."""
+        return self.index.encoder or self._fallback()
+
+    @property
+    def encoder_note(self) -> str:
+        """Which encoder answers queries, and why, for /health and the logs."""
+        if self.index.encoder is not None:
+            return "onnx: the build's query model"
+        return (
+            "sentence-transformers (fallback): the index has no ONNX query model, so the first query "
+            "loads torch (seconds); run `wtkb build` with the onnx package installed to add one"
+        )
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The query's unit vector (called only once a query has passed validation)."""
+        return self.encoder.encode_query(text)
 
     @property
     def current_edition(self) -> int:
@@ -229,28 +294,12 @@ class Searcher:
             and (roles is None or bool(roles.intersection(p.roles)))
         )
 
-    def _where(self, q: Query, edition: int | None) -> dict[str, Any] | None:
-        clauses: list[dict[str, Any]] = []
-        if edition is not None:
-            clauses.append({"edition": edition})
-        clauses += [
-            {name: value}
-            for name, value in (("status", q.status), ("force", q.force), ("chapter", q.chapter))
-            if value
-        ]
-        if q.role:
-            flags = [{f"role_{r}": True} for r in sorted(self._roles[q.role])]
-            clauses.append(flags[0] if len(flags) == 1 else {"$or": flags})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-    def _dense(self, index: LoadedIndex, q: Query, edition: int | None, pool: int) -> list[int]:
-        vector = self.embed_query(q.text)
-        result = index.collection.query(
-            query_embeddings=[vector.tolist()], n_results=pool, where=self._where(q, edition), include=[]
-        )
-        return [index.positions[uid] for uid in result["ids"][0]]
+    def _dense(self, index: LoadedIndex, mask: np.ndarray, q: Query, pool: int) -> list[int]:
+        """The admitted provisions closest to the query by cosine (rows and query are unit length)."""
+        similarity = index.matrix @ self.embed_query(q.text)
+        admitted = np.flatnonzero(mask)
+        ranked = admitted[np.argsort(-similarity[admitted], kind="stable")[:pool]]
+        return [int(i) for i in ranked]
 
     def _sparse(self, index: LoadedIndex, mask: np.ndarray, q: Query, pool: int) -> list[int]:
         tokens = tokenize([q.text])[0]
@@ -265,16 +314,14 @@ class Searcher:
         q = self.validate(query)
         index = self.index
         edition = None if q.edition == 0 else (q.edition or self.current_edition)
-        mask = np.array([self._matches(p, q, edition) for p in index.provisions], dtype=np.float32)
+        filters = (edition, replace(q, text="", limit=0))  # every filter field, whatever it holds
+        mask = index.mask(filters, lambda p: self._matches(p, q, edition))
         pool = min(self.settings.candidates, int(mask.sum()))
         if pool == 0:
             return []
         fused: dict[int, float] = {}
-        for ranking in (self._dense(index, q, edition, pool), self._sparse(index, mask, q, pool)):
+        for ranking in (self._dense(index, mask, q, pool), self._sparse(index, mask, q, pool)):
             for rank, position in enumerate(ranking):
                 fused[position] = fused.get(position, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
         best = sorted(fused.items(), key=lambda item: (-item[1], index.provisions[item[0]].uid))[: q.limit]
-        return [
-            Hit(index.provisions[i], score, self._editions.get(index.provisions[i].edition, ""))
-            for i, score in best
-        ]
+        return [index.hit(i, score, self._editions.get(index.provisions[i].edition, "")) for i, score in best]
