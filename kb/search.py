@@ -132,9 +132,15 @@ class Hit:
 
 
 class QueryEncoder(Protocol):
+    """What the search needs of an encoder: kb.query_model.OnnxEncoder, or kb.embed.Embedder."""
+
     name: str
 
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
     def encode_query(self, query: str) -> np.ndarray: ...
+
+    def clear_cache(self) -> None: ...
 
 
 MASKS_KEPT = 256  # filter combinations whose masks are kept per build
