@@ -1,6 +1,6 @@
 """Load benchmark: many concurrent clients against `wtkb serve` on loopback, for a bounded time.
 
-    python bench/load.py                      # 50 clients for 60 s, one uvicorn worker
+    python bench/load.py                      # 50 clients for 60 s, with 1 and then 2 uvicorn workers
     python bench/load.py --seconds 20 --clients 10 --workers 2
 
 Brings the configured index up to date (as `wtkb build` does; nothing is embedded when it is
@@ -8,8 +8,8 @@ current), starts `wtkb serve` on a free 127.0.0.1 port in a subprocess, warms it
 each kind, then runs the clients (asyncio, one httpx connection each) until the time is up. Each
 client sends a mix of searches (bench/search.py's queries), statutory checks (the development set's
 statements; only when the server has /api/statutory) and deadline calculations (every flowchart of
-the 2018 edition). Prints throughput, latency percentiles and errors and writes them to
-bench/results/load.json. Traffic goes to loopback only; the server is stopped at the end.
+the 2018 edition). Prints throughput, latency percentiles and errors per worker count and writes them
+to bench/results/load.json. Traffic goes to loopback only; the server is stopped at the end.
 """
 
 from __future__ import annotations
@@ -174,16 +174,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the clients run (default 60)")
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50)")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1, 2],
+        help="uvicorn worker counts, one run each (default 1 2)",
+    )
     args = parser.parse_args()
     settings = get_settings()
     build(settings, lambda: Embedder(settings.model_package, settings.query_cache_size))
+    results: dict[str, Any] = {"machine": machine(), "clients": args.clients, "seconds": args.seconds}
+    for workers in args.workers:
+        results[f"workers_{workers}"] = one_run(workers, args.clients, args.seconds)
+    for key, value in results.items():
+        print(f"{key:16} {value}")
+    save("load", results)
+
+
+def one_run(workers: int, clients: int, seconds: float) -> dict[str, Any]:
+    """One server with this many workers under the clients; the server is stopped afterwards."""
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "server.log"
-        server = start_server(port, args.workers, log)
+        server = start_server(port, workers, log)
         try:
-            result = asyncio.run(load(f"http://{HOST}:{port}", server, args.clients, args.seconds))
+            return asyncio.run(load(f"http://{HOST}:{port}", server, clients, seconds))
         except Exception:
             print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
             raise
@@ -193,16 +209,6 @@ def main() -> None:
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
-    results = {
-        "machine": machine(),
-        "clients": args.clients,
-        "seconds": args.seconds,
-        "workers": args.workers,
-        **result,
-    }
-    for key, value in results.items():
-        print(f"{key:16} {value}")
-    save("load", results)
 
 
 if __name__ == "__main__":
