@@ -37,6 +37,14 @@ EditionParam = Annotated[
     str | None,
     Q(max_length=8, description="Edition year; default the current one.", examples=["2018"]),
 ]
+DocumentParam = Annotated[
+    str | None,
+    Q(
+        max_length=20,
+        description="wt or kcsie; default every document, each at its current edition.",
+        examples=["kcsie"],
+    ),
+]
 
 
 class DeadlinesRequest(BaseModel):
@@ -96,6 +104,7 @@ def create_app(settings: Settings | None = None, knowledge: Knowledge | None = N
             str | None,
             Q(max_length=8, description="Edition year, or 'all'; default the current one.", examples=["all"]),
         ] = None,
+        document: DocumentParam = None,
         status: Annotated[Literal[STATUSES] | None, Q(examples=["statutory"])] = None,  # type: ignore[valid-type]
         force: Annotated[Literal[FORCES] | None, Q(examples=["must"])] = None,  # type: ignore[valid-type]
         role: Annotated[
@@ -120,7 +129,7 @@ def create_app(settings: Settings | None = None, knowledge: Knowledge | None = N
         ] = limits.default_limit,
     ) -> list[dict[str, Any]]:
         """Ranked provisions (hybrid dense + BM25 search) in the search-hit shape."""
-        hits = kb.search(Query(q, parse_edition(edition), status, force, role, chapter, limit))
+        hits = kb.search(Query(q, parse_edition(edition), document, status, force, role, chapter, limit))
         return [h.to_dict() for h in hits]
 
     @app.get("/api/editions", **documented(list[schemas.Edition], "Every edition, oldest first"))
@@ -139,6 +148,7 @@ def create_app(settings: Settings | None = None, knowledge: Knowledge | None = N
         kb: KnowledgeDep,
         role: Annotated[str, P(max_length=100, pattern=KEY, examples=["schools"])],
         edition: EditionParam = None,
+        document: DocumentParam = None,
         include_general: Annotated[
             bool, Q(description="Also list what applies to all practitioners.", examples=[True])
         ] = False,
@@ -149,20 +159,32 @@ def create_app(settings: Settings | None = None, knowledge: Knowledge | None = N
     ) -> dict[str, Any]:
         """Provisions that fall on a role (and the narrower roles it includes), duties first, a page
         at a time: `total` says how many there are."""
-        return kb.duties(role, parse_edition(edition), include_general, offset, limit)
+        return kb.duties(role, parse_edition(edition), include_general, offset, limit, document)
+
+    EditionPath = Annotated[int, P(ge=1900, le=2100, examples=[2018])]
+    KeyPath = Annotated[str, P(max_length=100, pattern=KEY, examples=["referral-decision"])]
 
     @app.get("/api/provisions/{edition}/{key}", **documented(schemas.Provision, "The provision"))
-    def provision(
+    def provision(kb: KnowledgeDep, edition: EditionPath, key: KeyPath) -> dict[str, Any]:
+        """One provision of Working Together by edition and key."""
+        return _provision(kb, "wt", edition, key)
+
+    @app.get("/api/provisions/{document}/{edition}/{key}", **documented(schemas.Provision, "The provision"))
+    def document_provision(
         kb: KnowledgeDep,
-        edition: Annotated[int, P(ge=1900, le=2100, examples=[2018])],
-        key: Annotated[str, P(max_length=100, pattern=KEY, examples=["referral-decision"])],
+        document: Annotated[str, P(max_length=20, pattern=KEY, examples=["kcsie"])],
+        edition: EditionPath,
+        key: KeyPath,
     ) -> dict[str, Any]:
-        """One provision by edition and key."""
+        """One provision of any document by document, edition and key."""
+        return _provision(kb, document, edition, key)
+
+    def _provision(kb: Knowledge, document: str, edition: int, key: str) -> dict[str, Any]:
         try:
-            p = kb.provision(edition, key)
+            p = kb.provision(edition, key, document)
         except QueryError as exc:
             raise _not_found(str(exc)) from None
-        return provision_json(p, kb.corpus.editions[edition].url)
+        return provision_json(p, kb.searcher.url(p))
 
     @app.get("/api/flowcharts", **documented(list[schemas.FlowchartSummary], "The edition's flowcharts"))
     def flowcharts(kb: KnowledgeDep, edition: EditionParam = None) -> list[dict[str, Any]]:

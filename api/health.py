@@ -29,7 +29,7 @@ def readiness(kb: Knowledge) -> dict[str, Any]:
     """The facts /health reports, read afresh each time (a rebuild swaps the index under a server)."""
     manifest = live_manifest(kb.settings.index_dir)
     problem = index_problem(kb.settings, manifest)
-    served = Counter(uid.split("/")[0] for uid in (manifest or {}).get("hashes", {}))
+    served = Counter(uid.rpartition("/")[0] for uid in (manifest or {}).get("hashes", {}))
     corpus = kb.corpus
     return {
         "status": "ok" if problem is None and not corpus.problems else "degraded",
@@ -41,7 +41,7 @@ def readiness(kb: Knowledge) -> dict[str, Any]:
         "provisions": len(corpus.provisions),
         "provisions_per_edition": dict(sorted(served.items())),
         "corpus_problems": len(corpus.problems),
-        "editions": sorted(corpus.editions),
+        "editions": sorted(e.id for e in corpus.editions.values()),
     }
 
 

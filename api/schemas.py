@@ -68,6 +68,7 @@ class Timescale(Strict):
 
 
 class Citation(Strict):
+    document: str = Field(examples=["wt"])
     edition: int
     chapter: str
     chapter_title: str
@@ -81,6 +82,7 @@ class Provision(Strict):
     """One provision: what an edition says, how binding it is, for whom, by when, and where it says it."""
 
     key: str
+    document: str = Field(description="wt or kcsie (see GET /api/editions)", examples=["kcsie"])
     edition: int
     title: str
     text: str
@@ -92,6 +94,7 @@ class Provision(Strict):
     citation: Citation
     checked: list[str]
     replaces: str | None
+    see: list[str] = Field(description="Provisions of other documents this one sends the reader to")
 
 
 class SearchHit(Provision):
@@ -102,19 +105,27 @@ class SearchHit(Provision):
 
 
 class ChapterCoverage(Strict):
+    document: str
     edition: int
     chapter: str
     title: str
+    printed: str | None = Field(
+        description="paragraph range printed in the copy (SOURCE.yaml `paras`), e.g. 5.1-5.151; "
+        "null when no copy shows the first and last number"
+    )
     provisions: int
     with_para: int = Field(description="provisions citing a paragraph number")
-    total: int | None = Field(description="numbered paragraphs in the chapter; null when not recorded")
-    covered: int
-    uncovered: str
-    percent: float | None
+    cited: int = Field(description="distinct paragraph numbers the chapter's provisions cite")
+    total: int | None = Field(description="paragraphs in the printed range; null when not recorded")
+    covered: int = Field(description="paragraphs of the printed range that some provision cites")
+    uncovered: str = Field(description="paragraphs of the printed range no provision cites, as ranges")
+    percent: float | None = Field(description="covered as a share of total, in per cent")
 
 
 class Edition(Strict):
+    document: str
     edition: int
+    id: str = Field(examples=["kcsie/2025"])
     title: str
     url: str
     published: str
@@ -134,7 +145,10 @@ class Duties(Strict):
     role: str
     label: str
     includes: list[str] = Field(description="Narrower roles whose provisions are included")
-    edition: int
+    edition: int = Field(description="The edition of the first document listed")
+    editions: list[str] = Field(
+        description="The editions listed, in order", examples=[["kcsie/2025", "wt/2023"]]
+    )
     provisions: list[Provision] = Field(description="This page of the role's provisions, duties first")
     general: list[Provision] = Field(description="This page of what applies to all practitioners")
     total: int = Field(description="How many provisions fall on the role in all")
@@ -214,7 +228,7 @@ class Health(Strict):
     provisions: int = Field(description="Provisions in the corpus")
     provisions_per_edition: dict[str, int] = Field(description="Provisions per edition in the live index")
     corpus_problems: int
-    editions: list[int]
+    editions: list[str] = Field(examples=[["wt/2023", "kcsie/2025"]])
 
 
 class Liveness(Strict):

@@ -28,6 +28,7 @@ class StatutoryRequest(BaseModel):
     statement: str = Field(min_length=1, max_length=2000, examples=[EXAMPLE])
     edition: str | None = Field(None, max_length=8, examples=["2023"])
     role: str | None = Field(None, max_length=100, examples=["schools"])
+    document: str | None = Field(None, max_length=20, examples=["kcsie"])
 
 
 @router.get("/api/statutory")
@@ -40,12 +41,16 @@ def statutory_get(
     role: Annotated[
         str | None, Q(description="Who the statement is about (a role key).", examples=["la-social-care"])
     ] = None,
+    document: Annotated[
+        str | None,
+        Q(max_length=20, description="wt or kcsie; default every document.", examples=["kcsie"]),
+    ] = None,
 ) -> dict[str, Any]:
     """Verdict: statutory (must/should, with basis), advice, not_in_guidance or contradicts, with evidence."""
-    return kb.statutory(statement, parse_edition(edition), role)
+    return kb.statutory(statement, parse_edition(edition), role, document)
 
 
 @router.post("/api/statutory")
 def statutory_post(kb: KnowledgeDep, request: StatutoryRequest) -> dict[str, Any]:
     """The same verdict for a statement sent in the request body."""
-    return kb.statutory(request.statement, parse_edition(request.edition), request.role)
+    return kb.statutory(request.statement, parse_edition(request.edition), request.role, request.document)

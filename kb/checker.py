@@ -40,10 +40,11 @@ class Checker:
             return Claim(claim.text, claim.duration, claim.event, frozenset({role}), claim.denial)
         return claim
 
-    def candidates(self, statement: str, edition: int | None) -> list[Candidate]:
-        """The provisions retrieved for the statement, most similar first. A role does not filter
-        them: "for the police" should hear that the guidance puts a duty on someone else."""
-        hits = self.searcher.search(Query(statement, edition, limit=POOL))
+    def candidates(self, statement: str, edition: int | None, document: str | None = None) -> list[Candidate]:
+        """The provisions retrieved for the statement, most similar first, from the edition in force of
+        every document unless told otherwise. A role does not filter them: "for the police" should
+        hear that the guidance puts a duty on someone else."""
+        hits = self.searcher.search(Query(statement, edition, document, limit=POOL))
         if not hits:
             return []
         vectors = self.searcher.index.vectors([h.provision.uid for h in hits])
@@ -51,27 +52,45 @@ class Checker:
         ranked = sorted(zip(hits, similarity, strict=True), key=lambda hs: -float(hs[1]))
         return [Candidate(h.provision, float(s)) for h, s in ranked]
 
-    def check(self, statement: str, edition: int | None = None, role: str | None = None) -> dict[str, Any]:
+    def check(
+        self,
+        statement: str,
+        edition: int | None = None,
+        role: str | None = None,
+        document: str | None = None,
+    ) -> dict[str, Any]:
         """The verdict JSON (DESIGN.md section 4) for one statement."""
         if edition == 0:
             raise QueryError("a verdict needs one edition: give a year, not 'all'")
         if role is not None and role not in self.corpus.roles:
             raise QueryError(f"unknown role {role!r}; see `wtkb roles` or GET /api/roles")
-        found = self.candidates(statement, edition)
+        found = self.candidates(statement, edition, document)
         claim = self.read(statement, role)
         decision = decide(claim, found, self.calibration.threshold, self.actors_match)
-        return self.to_json(statement, edition or self.corpus.current_edition, claim, decision, found)
+        return self.to_json(statement, edition, document, claim, decision, found)
 
     def to_json(
-        self, statement: str, edition: int, claim: Claim, d: Decision, found: list[Candidate]
+        self,
+        statement: str,
+        edition: int | None,
+        document: str | None,
+        claim: Claim,
+        d: Decision,
+        found: list[Candidate],
     ) -> dict[str, Any]:
+        """``edition``/``document`` are those of the evidence the verdict rests on (else of the
+        question, else the current WT edition); ``editions`` lists every edition searched."""
         best = found[0].similarity if found else 0.0
         covered = self.calibration.in_guidance(best)
         p = d.evidence.provision if d.evidence and d.verdict != "not_in_guidance" else None
         ordered = [d.evidence] + [c for c in found if c is not d.evidence] if d.evidence else found
+        top = ordered[0].provision if ordered else None
+        scope = self.searcher.scope(Query(statement, edition, document))
         return {
             "statement": statement,
-            "edition": edition,
+            "document": top.document if top else (document or scope[0][0]),
+            "edition": top.edition if top else (edition or scope[0][1]),
+            "editions": [f"{doc}/{year}" for doc, year in scope],
             "verdict": d.verdict,
             "reason": d.reason,
             "force": p.force if p and d.verdict == "statutory" else None,
@@ -83,8 +102,10 @@ class Checker:
         }
 
     def hit(self, c: Candidate) -> dict[str, Any]:
-        url = self.corpus.editions[c.provision.edition].url
-        return {**provision_json(c.provision, url), "score": round(c.similarity, 4)}
+        return {
+            **provision_json(c.provision, self.searcher.url(c.provision)),
+            "score": round(c.similarity, 4),
+        }
 
     def labels(self, roles: Any) -> str:
         names = [self.corpus.roles[r].label.split(" (")[0] for r in sorted(roles) if r in self.corpus.roles]
@@ -93,7 +114,7 @@ class Checker:
     def explain(self, d: Decision, claim: Claim) -> str:
         """One or two plain sentences built from the evidence, ending with its citation."""
         if d.evidence is None:
-            return "Nothing in this edition of the guidance is about this statement."
+            return "Nothing in the guidance searched is about this statement."
         p = d.evidence.provision
         about = f"{p.title} ({p.cite()})"
         return {

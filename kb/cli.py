@@ -28,7 +28,7 @@ from kb.scenario import ScenarioInvalid, run_scenario, shipped
 from kb.search import Query, QueryError, parse_edition
 from kb.service import Knowledge
 from kb.settings import get_settings
-from kb.stats import counts, coverage, editions_json
+from kb.stats import ChapterCoverage, counts, coverage, editions_json
 from kb.timescale import timescale_text
 
 app = typer.Typer(
@@ -43,6 +43,12 @@ err = Console(stderr=True)
 
 EditionOpt = Annotated[
     str | None, typer.Option("--edition", "-e", help="Edition year (default: the current one), or 'all'.")
+]
+DocumentOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--document", "-d", help="wt or kcsie (default: every document, each at its current edition)."
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (the same shape as the API).")]
 
@@ -68,7 +74,7 @@ def check() -> None:
     charts = len(corpus.flowcharts)
     out.print(
         f"ok: {len(corpus.provisions)} provisions, {charts} flowcharts, "
-        f"{len(corpus.editions)} editions ({', '.join(map(str, sorted(corpus.editions)))}), "
+        f"{len(corpus.editions)} editions ({', '.join(e.id for e in corpus.editions.values())}), "
         f"{len(corpus.roles)} roles"
     )
 
@@ -110,7 +116,7 @@ def build() -> None:
 
 def print_provision(p: Provision, score: float | None = None) -> None:
     status = f"{p.status}" + (f" ({p.force})" if p.force else "")
-    head = f"[bold]{p.title}[/bold]  [dim]{p.edition}/{p.key}[/dim]"
+    head = f"[bold]{p.title}[/bold]  [dim]{p.uid}[/dim]"
     out.print(head + (f"  [dim]score {score:.4f}[/dim]" if score is not None else ""))
     out.print(f"  {status} · {p.cite()}" + (f" · basis: {p.basis}" if p.basis else ""), highlight=False)
     if p.timescale:
@@ -124,6 +130,7 @@ def print_provision(p: Provision, score: float | None = None) -> None:
 def search(
     query: Annotated[str, typer.Argument(help="What you want to know, in plain words.")],
     edition: EditionOpt = None,
+    document: DocumentOpt = None,
     status: Annotated[str | None, typer.Option(help="statutory or advice")] = None,
     force: Annotated[str | None, typer.Option(help="must or should (statutory only)")] = None,
     role: Annotated[
@@ -138,7 +145,7 @@ def search(
     """Search the guidance: ranked provisions with status, force, basis and citation."""
     kb = knowledge()
     try:
-        hits = kb.search(Query(query, parse_edition(edition), status, force, role, chapter, limit))
+        hits = kb.search(Query(query, parse_edition(edition), document, status, force, role, chapter, limit))
     except (QueryError, IndexMissing) as exc:
         raise fail(str(exc)) from None
     if as_json:
@@ -160,12 +167,13 @@ def statutory(
         str | None, typer.Option("--edition", "-e", help="Edition year (default: the current one).")
     ] = None,
     role: Annotated[str | None, typer.Option(help="Who the statement is about, if it does not say.")] = None,
+    document: DocumentOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Is this statutory? Verdict (statutory, advice, not_in_guidance or contradicts) with evidence."""
     kb = knowledge()
     try:
-        result = kb.statutory(statement, parse_edition(edition), role)
+        result = kb.statutory(statement, parse_edition(edition), role, document)
     except (QueryError, IndexMissing) as exc:
         raise fail(str(exc)) from None
     if as_json:
@@ -178,7 +186,22 @@ def statutory(
     out.print(result["explanation"], highlight=False, soft_wrap=True)
     out.print()
     for hit in result["evidence"]:
-        print_provision(kb.provision(hit["edition"], hit["key"]), hit["score"])
+        print_provision(kb.provision(hit["edition"], hit["key"], hit["document"]), hit["score"])
+
+
+def coverage_table(title: str, rows: list[ChapterCoverage]) -> Table:
+    """One edition's chapters: the paragraph range a copy prints against the paragraphs cited."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("chapter", max_width=20, no_wrap=True, overflow="ellipsis")
+    table.add_column("printed", no_wrap=True)
+    for column in ("provisions", "with para", "paras cited"):
+        table.add_column(column, justify="right")
+    table.add_column("covered", no_wrap=True)
+    for r in rows:
+        covered = f"{r.covered}/{r.total} ({r.percent:.0f}%)" if r.total else ""
+        row = (r.printed or "not recorded", r.provisions, r.with_para, r.cited, covered)
+        table.add_row(f"{r.chapter} {r.title}", *map(str, row))
+    return table
 
 
 @app.command()
@@ -193,14 +216,9 @@ def stats(
         if as_json:
             print(json.dumps([r.to_dict() for r in rows], indent=2))
             return
-        columns = ("edition", "chapter", "title", "provisions", "citing a para", "paras covered", "uncovered")
-        table = Table(*columns)
-        for r in rows:
-            covered = f"{r.covered}/{r.total} ({r.percent:.0f}%)" if r.total else "range not recorded"
-            table.add_row(
-                str(r.edition), r.chapter, r.title, str(r.provisions), str(r.with_para), covered, r.uncovered
-            )
-        out.print(table)
+        for document, year in corpus.editions:
+            title = f"{corpus.documents[document].short} {year}"
+            out.print(coverage_table(title, [r for r in rows if (r.document, r.edition) == (document, year)]))
         return
     data = counts(corpus)
     if as_json:
@@ -230,6 +248,7 @@ def roles(as_json: JsonOpt = False) -> None:
 def duties(
     role: Annotated[str, typer.Option("--role", help="A role key (see `wtkb roles`), e.g. schools or dsl.")],
     edition: EditionOpt = None,
+    document: DocumentOpt = None,
     general: Annotated[
         bool, typer.Option("--general", help="Also list what applies to all practitioners.")
     ] = False,
@@ -243,14 +262,15 @@ def duties(
     kb = knowledge()
     page = kb.settings.default_page if limit is None else limit
     try:
-        result = kb.duties(role, parse_edition(edition), general, offset, page)
+        result = kb.duties(role, parse_edition(edition), general, offset, page, document)
     except QueryError as exc:
         raise fail(str(exc)) from None
     if as_json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return
     shown = len(result["provisions"])
-    out.print(f"[bold]{result['label']}[/bold] in WT {result['edition']}: {result['total']} provisions")
+    where = ", then ".join(result["editions"])
+    out.print(f"[bold]{result['label']}[/bold] in {where}: {result['total']} provisions", highlight=False)
     if shown < result["total"] or offset:
         out.print(f"showing {offset + 1}-{offset + shown}; --offset {offset + shown} for the next page")
     sections = [("", result["provisions"])] + ([("All practitioners", result["general"])] if general else [])
@@ -260,9 +280,10 @@ def duties(
         chapter = None
         for p in provisions:
             citation = p["citation"]
-            if citation["chapter"] != chapter:
-                chapter = citation["chapter"]
-                out.print(f"\n[underline]{citation['chapter_title']}[/underline]")
+            if (p["document"], citation["chapter"]) != chapter:
+                chapter = (p["document"], citation["chapter"])
+                name = f"{p['document'].upper()} {p['edition']}: {citation['chapter_title']}"
+                out.print(f"\n[underline]{name}[/underline]", highlight=False)
             label = f"{p['status']} ({p['force']})" if p["force"] else p["status"]
             timescale = f" · {timescale_text(p['timescale'])}" if p["timescale"] else ""
             out.print(f"- {p['title']} [dim]{label} · {citation['text']}{timescale}[/dim]", highlight=False)
@@ -477,7 +498,7 @@ def editions(as_json: JsonOpt = False) -> None:
         gaps = str(len(row["source"].get("gaps") or []))
         table.add_row(str(row["edition"]), title, row["published"], str(row["provisions"]), paras, gaps)
     out.print(table)
-    out.print("Provenance, checks and gaps in full: `wtkb editions --json` or corpus/editions/*/SOURCE.yaml")
+    out.print("Provenance, checks and gaps in full: `wtkb editions --json` or corpus/*/*/SOURCE.yaml")
 
 
 scenario_app = typer.Typer(

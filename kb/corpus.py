@@ -26,12 +26,27 @@ from kb.timescale import Timescale, TimescaleError, parse_timescale
 
 STATUSES = ("statutory", "advice")
 FORCES = ("must", "should")
-ATTRIBUTES = {"id", "para", "section", "force", "basis", "roles", "within", "from", "checked", "replaces"}
+ATTRIBUTES = {
+    "id",
+    "para",
+    "section",
+    "force",
+    "basis",
+    "roles",
+    "within",
+    "from",
+    "checked",
+    "replaces",
+    "see",
+}
 FRONT_MATTER_KEYS = {"edition", "chapter", "chapter_title"}
 SOURCE_REQUIRED = ("title", "publisher", "published", "url", "licence")
 KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# A chapter's printed paragraph range in SOURCE.yaml: first-last, both with the chapter prefix or neither.
+PARAS_RANGE = re.compile(r"^(?:(\d+)\.)?(\d+)-(?:(\d+)\.)?(\d+)$")
 PARA = re.compile(r"^[0-9A-Z]+(?:\.\d+)?[a-z]?(?:\s*[-,]\s*[0-9A-Z]+(?:\.\d+)?[a-z]?)*$")
 CHAPTER = re.compile(r"^(?:\d{1,2}|[A-Z])$")
+SEE = re.compile(r"^([a-z]+)/(\d{4})/([a-z0-9]+(?:-[a-z0-9]+)*)$")  # document/year/key
 
 _MD = MarkdownIt("commonmark").use(front_matter_plugin)
 
@@ -47,23 +62,66 @@ class Role:
         return {"label": self.label, "includes": list(self.includes), "aliases": list(self.aliases)}
 
 
-def chapter_name(number: str, long: bool = False) -> str:
-    """How a chapter is named: chapter 0 is the introduction and letters are appendices.
+@dataclass(frozen=True)
+class Document:
+    """A publication the corpus holds in one or more editions (corpus/documents.yaml).
 
-    Short, as citations write it (``ch. 3``, ``introduction``, ``appendix A``), or long, as a heading
-    (``Chapter 3``, ``Introduction``, ``Appendix A``)."""
-    if number == "0":
-        name = "introduction"
-    elif number.isalpha():
-        name = f"appendix {number}"
-    else:
-        name = f"{'chapter' if long else 'ch.'} {number}"
-    return name[0].upper() + name[1:] if long else name
+    Documents differ in how they are cited: WT numbers paragraphs within chapters, so a citation needs
+    the chapter; KCSIE numbers them through the whole document and names its divisions parts and
+    annexes."""
+
+    key: str
+    short: str
+    title: str
+    number_word: str = "chapter"
+    letter_word: str = "appendix"
+    zero_word: str = "introduction"
+    paragraphs: str = "per-chapter"  # or "document"
+
+    def chapter_name(self, number: str, long: bool = False) -> str:
+        """How a chapter is named: ``ch. 3``/``Chapter 3``, ``appendix A``, ``part 2``/``Annex C``."""
+        if number == "0":
+            name = self.zero_word
+        elif number.isalpha():
+            name = f"{self.letter_word} {number}"
+        elif self.number_word == "chapter" and not long:
+            name = f"ch. {number}"
+        else:
+            name = f"{self.number_word} {number}"
+        return name[0].upper() + name[1:] if long else name
+
+    def cite(self, edition: int, chapter: str, para: str | None, section: str | None) -> str:
+        """``WT 2023, ch. 3, para 158``; ``KCSIE 2025, para 103``; ``KCSIE 2025, annex C, section '...'``."""
+        where = f"para {para}" if para else f"section '{section}'"
+        if para and self.paragraphs == "document":
+            return f"{self.short} {edition}, {where}"
+        return f"{self.short} {edition}, {self.chapter_name(chapter)}, {where}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "short": self.short, "title": self.title, "paragraphs": self.paragraphs}
+
+
+# The two documents' citation styles, for code that renders a JSON report without the corpus at hand;
+# corpus/documents.yaml is the source the loader reads.
+WT = Document("wt", "WT", "Working Together to Safeguard Children")
+KCSIE = Document(
+    "kcsie", "KCSIE", "Keeping children safe in education", "part", "annex", paragraphs="document"
+)
+
+
+def document_style(key: str) -> Document:
+    """The citation style of a document named in a JSON report (WT's for an unknown one)."""
+    return {d.key: d for d in (WT, KCSIE)}.get(key, WT)
+
+
+def chapter_name(number: str, long: bool = False, document: Document = WT) -> str:
+    """How a chapter of a document is named (WT's naming unless another document is given)."""
+    return document.chapter_name(number, long)
 
 
 @dataclass(frozen=True)
 class Provision:
-    """One thing an edition of the guidance says, with where it says it and how binding it is."""
+    """One thing an edition of a document says, with where it says it and how binding it is."""
 
     key: str
     edition: int
@@ -82,11 +140,20 @@ class Provision:
     section: str | None = None
     timescale: Timescale | None = None
     replaces: str | None = None
+    document: str = WT.key
+    citation: str = ""  # set by the loader from the document's citation style (Document.cite)
+    see: tuple[str, ...] = ()  # cross-references to other documents' provisions: "wt/2023/referral-decision"
 
     @property
     def uid(self) -> str:
-        """Unique across editions: the key alone is shared by the same provision in every edition."""
-        return f"{self.edition}/{self.key}"
+        """Unique across documents and editions: the key alone is shared by the same provision in every
+        edition of a document."""
+        return f"{self.document}/{self.edition}/{self.key}"
+
+    @property
+    def edition_id(self) -> str:
+        """The edition this provision belongs to, as users name it: ``wt/2023``, ``kcsie/2025``."""
+        return f"{self.document}/{self.edition}"
 
     @property
     def paragraph(self) -> str:
@@ -94,8 +161,8 @@ class Provision:
         return f"para {self.para}" if self.para else f"section '{self.section}'"
 
     def cite(self) -> str:
-        """Human citation, e.g. ``WT 2023, ch. 3, para 158``."""
-        return f"WT {self.edition}, {chapter_name(self.chapter)}, {self.paragraph}"
+        """Human citation, e.g. ``WT 2023, ch. 3, para 158`` or ``KCSIE 2025, para 103``."""
+        return self.citation or WT.cite(self.edition, self.chapter, self.para, self.section)
 
     def embedding_text(self) -> str:
         """What the dense model reads: the title carries much of the meaning of a short provision."""
@@ -109,6 +176,7 @@ class Provision:
         """A JSON-ready dictionary holding every field (stored with the index for answering queries)."""
         return {
             "key": self.key,
+            "document": self.document,
             "edition": self.edition,
             "chapter": self.chapter,
             "chapter_title": self.chapter_title,
@@ -125,6 +193,8 @@ class Provision:
             "section": self.section,
             "timescale": self.timescale.to_dict() if self.timescale else None,
             "replaces": self.replaces,
+            "citation": self.citation,
+            "see": list(self.see),
         }
 
     @classmethod
@@ -134,6 +204,7 @@ class Provision:
         data["timescale"] = Timescale(ts["amount"], ts["unit"], ts["from"]) if ts else None
         data["roles"] = tuple(data["roles"])
         data["checked"] = tuple(data["checked"])
+        data["see"] = tuple(data.get("see", ()))
         return cls(**data)
 
 
@@ -145,24 +216,51 @@ class Edition:
     title: str
     url: str
     source: dict[str, Any]
+    document: str = WT.key
+
+    @property
+    def id(self) -> str:
+        return f"{self.document}/{self.year}"
+
+
+EditionKey = tuple[str, int]  # (document, year): how the corpus keys editions
 
 
 @dataclass
 class Corpus:
     provisions: list[Provision] = field(default_factory=list)
-    editions: dict[int, Edition] = field(default_factory=dict)
+    documents: dict[str, Document] = field(default_factory=dict)
+    editions: dict[EditionKey, Edition] = field(default_factory=dict)
     roles: dict[str, Role] = field(default_factory=dict)
-    flowcharts: dict[tuple[int, str], Flowchart] = field(default_factory=dict)
+    flowcharts: dict[tuple[int, str], Flowchart] = field(default_factory=dict)  # WT only: (year, key)
     overlays: dict[str, Overlay] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
+    def years(self, document: str = WT.key) -> list[int]:
+        """The editions of one document, oldest first."""
+        return sorted(year for doc, year in self.editions if doc == document)
+
+    def current(self, document: str = WT.key) -> int:
+        """A document's newest edition is its default everywhere: it is the one in force."""
+        years = self.years(document)
+        return years[-1] if years else 0
+
     @property
     def current_edition(self) -> int:
-        """The newest edition is the default everywhere: it is the one in force."""
-        return max(self.editions) if self.editions else 0
+        """The current edition of Working Together, the primary document (flowcharts, deadlines)."""
+        return self.current(WT.key)
 
-    def get(self, edition: int, key: str) -> Provision | None:
-        return next((p for p in self.provisions if p.edition == edition and p.key == key), None)
+    def current_editions(self) -> list[EditionKey]:
+        """The edition in force of every document."""
+        return [(doc, self.current(doc)) for doc in self.documents if self.years(doc)]
+
+    def edition(self, year: int, document: str = WT.key) -> Edition:
+        return self.editions[(document, year)]
+
+    def get(self, edition: int, key: str, document: str = WT.key) -> Provision | None:
+        return next(
+            (p for p in self.provisions if (p.document, p.edition, p.key) == (document, edition, key)), None
+        )
 
     def expand_role(self, role: str) -> set[str]:
         """A role and every narrower role it includes (``schools`` also finds ``dsl``)."""
@@ -206,6 +304,41 @@ def load_roles(path: Path, root: Path) -> tuple[dict[str, Role], list[Problem]]:
     return roles, problems
 
 
+def load_documents(path: Path, root: Path) -> tuple[dict[str, Document], list[Problem]]:
+    """corpus/documents.yaml: each document's short name and citation style."""
+    where = rel(path, root)
+    if not path.exists():
+        return {}, [Problem(where, 1, "documents.yaml missing: it names the documents the corpus holds")]
+    data, problems = yamlfile.read_mapping(path, where)
+    if data is None:
+        return {}, problems
+    documents: dict[str, Document] = {}
+    for key, value in data.items():
+        if key == yamlfile.LINE:
+            continue
+        line = value.get(yamlfile.LINE, 1) if isinstance(value, dict) else 1
+        if not KEY.match(str(key)) or not isinstance(value, dict):
+            problems.append(Problem(where, line, f"document {key!r}: a lower-case key with short and title"))
+            continue
+        words = value.get("chapters") or {}
+        if not value.get("short") or not value.get("title") or not isinstance(words, dict):
+            problems.append(Problem(where, line, f"document {key!r} needs short and title"))
+            continue
+        if value.get("paragraphs", "per-chapter") not in ("per-chapter", "document"):
+            problems.append(Problem(where, line, f"document {key!r}: paragraphs is per-chapter or document"))
+            continue
+        documents[key] = Document(
+            key,
+            str(value["short"]),
+            str(value["title"]),
+            str(words.get("number", "chapter")),
+            str(words.get("letter", "appendix")),
+            str(words.get("zero", "introduction")),
+            str(value.get("paragraphs", "per-chapter")),
+        )
+    return documents, problems
+
+
 def load_edition(folder: Path, root: Path) -> tuple[Edition | None, list[Problem]]:
     """Read SOURCE.yaml; an edition without provenance is not allowed in the corpus."""
     path = folder / "SOURCE.yaml"
@@ -218,7 +351,22 @@ def load_edition(folder: Path, root: Path) -> tuple[Edition | None, list[Problem
     missing = [k for k in SOURCE_REQUIRED if not data.get(k)]
     if missing:
         return None, [Problem(where, 1, f"SOURCE.yaml lacks {', '.join(missing)}")]
-    return Edition(int(folder.name), str(data["title"]), str(data["url"]), data), []
+    problems = _range_problems(data.get("chapters") or [], path.read_text(encoding="utf-8"), where)
+    return Edition(int(folder.name), str(data["title"]), str(data["url"]), data, folder.parent.name), problems
+
+
+def _range_problems(chapters: list[Any], text: str, where: str) -> list[Problem]:
+    """Each chapter ``paras`` that is not one printed first-last range: coverage counts the
+    paragraphs in it, so a typo would silently give a wrong share."""
+    problems = []
+    for chapter in chapters:
+        spec = str(chapter.get("paras") or "") if isinstance(chapter, dict) else ""
+        match = PARAS_RANGE.match(spec)
+        if spec and not (match and match[1] == match[3] and int(match[2]) <= int(match[4])):
+            line = next((n for n, row in enumerate(text.splitlines(), 1) if spec in row), 1)
+            message = f"chapter {chapter['chapter']}: bad paras {spec!r}: give the first and last number"
+            problems.append(Problem(where, line, message + ' printed, e.g. "1-86" or "5.1-5.151"'))
+    return problems
 
 
 # ---------------------------------------------------------------- chapter files
@@ -300,11 +448,16 @@ def _provision_problems(attrs: dict[str, str], status: str, roles: dict[str, Rol
     ]
     if "replaces" in attrs and not KEY.match(attrs["replaces"]):
         messages.append(f"bad replaces {attrs['replaces']!r}: name a key")
+    messages += [
+        f"bad see {ref!r}: write document/year/key, e.g. wt/2023/referral-decision"
+        for ref in attrs.get("see", "").split()
+        if not SEE.match(ref)
+    ]
     return messages
 
 
 def parse_chapter_file(
-    path: Path, root: Path, roles: dict[str, Role]
+    path: Path, root: Path, roles: dict[str, Role], document: Document = WT
 ) -> tuple[list[Provision], list[Problem]]:
     """Parse one chapter file into provisions, collecting every problem with its line."""
     where = rel(path, root)
@@ -365,6 +518,9 @@ def parse_chapter_file(
                 section=attrs.get("section"),
                 timescale=parse_timescale(attrs.get("within"), attrs.get("from")),
                 replaces=attrs.get("replaces"),
+                document=document.key,
+                citation=document.cite(year, str(meta["chapter"]), attrs.get("para"), attrs.get("section")),
+                see=tuple(attrs.get("see", "").split()),
             )
         )
     return provisions, problems
@@ -373,15 +529,19 @@ def parse_chapter_file(
 # ---------------------------------------------------------------- the whole corpus
 
 
-def _edition_folders(root: Path) -> list[Path]:
-    editions = root / "editions"
-    return (
-        sorted(p for p in editions.iterdir() if p.is_dir() and p.name.isdigit()) if editions.is_dir() else []
-    )
+def _edition_folders(root: Path, documents: dict[str, Document]) -> list[tuple[Document, Path]]:
+    """Every ``corpus/<document>/<year>/`` folder of a known document."""
+    return [
+        (document, folder)
+        for document in documents.values()
+        if (root / document.key).is_dir()
+        for folder in sorted(p for p in (root / document.key).iterdir() if p.is_dir() and p.name.isdigit())
+    ]
 
 
 def _key_problems(provisions: list[Provision]) -> list[Problem]:
-    """Duplicate keys within an edition, and successions that name no earlier provision."""
+    """Duplicate keys within an edition, successions that name no earlier provision of the same
+    document, and cross-references to provisions the corpus lacks."""
     problems = []
     first: dict[str, Provision] = {}
     for p in provisions:
@@ -390,43 +550,65 @@ def _key_problems(provisions: list[Provision]) -> list[Problem]:
             problems.append(
                 Problem(p.path, p.line, f"duplicate key {p.key!r} (first at {other.path}:{other.line})")
             )
-    keys = {(p.edition, p.key) for p in provisions}
+    editions_of: dict[tuple[str, str], list[int]] = {}
     for p in provisions:
-        if p.replaces and not any(q.key == p.replaces and q.edition < p.edition for q in provisions):
+        editions_of.setdefault((p.document, p.key), []).append(p.edition)
+    for p in provisions:
+        earlier = editions_of.get((p.document, p.replaces or ""), [])
+        if p.replaces and not any(year < p.edition for year in earlier):
             problems.append(Problem(p.path, p.line, f"replaces {p.replaces!r}, which no earlier edition has"))
-        if p.replaces and (p.edition, p.replaces) in keys:
+        if p.replaces and f"{p.edition_id}/{p.replaces}" in first:
             problems.append(Problem(p.path, p.line, f"replaces {p.replaces!r}, which this edition still has"))
+        problems += [
+            Problem(p.path, p.line, f"see {ref!r}: no such provision (document/year/key) in the corpus")
+            for ref in p.see
+            if ref not in first
+        ]
     return problems
+
+
+def _load_edition_folder(corpus: Corpus, document: Document, folder: Path, root: Path) -> None:
+    """One edition's SOURCE.yaml and chapter files, and a problem for anything else in its folder."""
+    edition, problems = load_edition(folder, root)
+    corpus.problems += problems
+    if edition:
+        corpus.editions[(document.key, edition.year)] = edition
+    for status in STATUSES:
+        for path in sorted((folder / status).glob("*.md")):
+            provisions, problems = parse_chapter_file(path, root, corpus.roles, document)
+            corpus.provisions += provisions
+            corpus.problems += problems
+    allowed = (*STATUSES, "flowcharts") if document.key == WT.key else STATUSES
+    stray = [p for p in folder.iterdir() if p.suffix == ".md" or (p.is_dir() and p.name not in allowed)]
+    corpus.problems += [
+        Problem(rel(p, root), 1, f"not a {'/, '.join(allowed)}/ entry of this edition") for p in stray
+    ]
 
 
 def load_corpus(root: Path) -> Corpus:
     """Load everything under ``root``; problems are collected in ``corpus.problems``, never raised."""
     corpus = Corpus()
-    if not (root / "editions").is_dir():
-        corpus.problems.append(Problem(str(root), 1, "no editions/ folder: is WTKB_CORPUS_DIR right?"))
+    if not (root / "documents.yaml").is_file():
+        corpus.problems.append(Problem(str(root), 1, "no documents.yaml: is WTKB_CORPUS_DIR right?"))
         return corpus
-    corpus.roles, corpus.problems = load_roles(root / "roles.yaml", root)
-    for folder in _edition_folders(root):
-        edition, problems = load_edition(folder, root)
-        corpus.problems += problems
-        if edition:
-            corpus.editions[edition.year] = edition
-        for status in STATUSES:
-            for path in sorted((folder / status).glob("*.md")):
-                provisions, problems = parse_chapter_file(path, root, corpus.roles)
-                corpus.provisions += provisions
-                corpus.problems += problems
-        stray = [
-            p
-            for p in folder.iterdir()
-            if p.suffix == ".md" or (p.is_dir() and p.name not in (*STATUSES, "flowcharts"))
-        ]
-        corpus.problems += [
-            Problem(rel(p, root), 1, "not a statutory/, advice/ or flowcharts/ entry") for p in stray
-        ]
+    corpus.documents, corpus.problems = load_documents(root / "documents.yaml", root)
+    roles, problems = load_roles(root / "roles.yaml", root)
+    corpus.roles = roles
+    corpus.problems += problems
+    folders = _edition_folders(root, corpus.documents)
+    for document, folder in folders:
+        _load_edition_folder(corpus, document, folder, root)
+    known = {*corpus.documents, "local", "documents.yaml", "roles.yaml"}
+    corpus.problems += [
+        Problem(rel(p, root), 1, f"not a document folder: add {p.name!r} to documents.yaml or remove it")
+        for p in sorted(root.iterdir())
+        if p.name not in known and not p.name.startswith(".")
+    ]
     corpus.problems += _key_problems(corpus.provisions)
-    for folder in _edition_folders(root):
-        keys = {p.key for p in corpus.provisions if p.edition == int(folder.name)}
+    for document, folder in folders:
+        if document.key != WT.key:
+            continue
+        keys = {p.key for p in corpus.provisions if p.edition_id == f"wt/{folder.name}"}
         for path in sorted((folder / "flowcharts").glob("*.yaml")):
             chart, problems = load_flowchart(path, root, keys, set(corpus.roles))
             corpus.problems += problems

@@ -16,6 +16,7 @@ and its roles. A local overlay is compared with the national figures it replaces
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import string
@@ -26,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from kb.corpus import Corpus, Provision
+from kb.corpus import WT, Corpus, Provision
 from kb.local import LocalRule, Overlay
 from kb.search import QueryError, provision_json
 from kb.timescale import Timescale
@@ -55,17 +56,32 @@ class Side:
 
     edition: int
     overlay: Overlay | None = None
+    document: str = WT.key
 
     def to_dict(self, corpus: Corpus) -> dict[str, Any]:
         if self.overlay:
             o = self.overlay
-            return {"local": o.area, "title": o.title, "edition": o.edition, "label": LOCAL_PREFIX + o.area}
-        e = corpus.editions[self.edition]
-        return {"edition": self.edition, "title": e.title, "url": e.url, "label": f"WT {self.edition}"}
+            return {
+                "local": o.area,
+                "title": o.title,
+                "document": WT.key,
+                "edition": o.edition,
+                "label": LOCAL_PREFIX + o.area,
+            }
+        e = corpus.edition(self.edition, self.document)
+        short = corpus.documents[self.document].short
+        return {
+            "document": self.document,
+            "edition": self.edition,
+            "title": e.title,
+            "url": e.url,
+            "label": f"{short} {self.edition}",
+        }
 
 
 def parse_side(corpus: Corpus, value: str) -> Side:
-    """``'2018'`` or ``'local/example-area'``, refused with the values that would work."""
+    """``'2018'`` (Working Together), ``'kcsie/2025'`` or ``'local/example-area'``, refused with the
+    values that would work."""
     text = value.strip()
     if text.startswith(LOCAL_PREFIX):
         overlay = corpus.overlays.get(text[len(LOCAL_PREFIX) :])
@@ -73,10 +89,25 @@ def parse_side(corpus: Corpus, value: str) -> Side:
             known = ", ".join(LOCAL_PREFIX + a for a in sorted(corpus.overlays)) or "none"
             raise QueryError(f"unknown local area {text!r}; known: {known}")
         return Side(overlay.edition, overlay)
-    if not text.isdigit() or int(text) not in corpus.editions:
-        known = ", ".join(map(str, sorted(corpus.editions)))
-        raise QueryError(f"unknown edition {value!r}; compare editions {known} or local/AREA")
-    return Side(int(text))
+    document, _, year = text.rpartition("/")
+    document = document or WT.key
+    if not year.isdigit() or (document, int(year)) not in corpus.editions:
+        known = (
+            ", ".join(str(y) for y in corpus.years())
+            + ", "
+            + ", ".join(e.id for (doc, _), e in sorted(corpus.editions.items()) if doc != WT.key)
+        )
+        raise QueryError(f"unknown edition {value!r}; compare editions {known.strip(', ')} or local/AREA")
+    return Side(int(year), document=document)
+
+
+def document_view(corpus: Corpus, document: str) -> Corpus:
+    """The corpus narrowed to one document, so that editions within it are told apart by year."""
+    return dataclasses.replace(
+        corpus,
+        provisions=[p for p in corpus.provisions if p.document == document],
+        editions={k: e for k, e in corpus.editions.items() if k[0] == document},
+    )
 
 
 @dataclass(frozen=True)
@@ -258,7 +289,9 @@ def _round(value: float | None) -> float | None:
 
 
 def _chapter_ref(p: Provision | None) -> dict[str, Any] | None:
-    return {"edition": p.edition, "chapter": p.chapter, "title": p.chapter_title} if p else None
+    if p is None:
+        return None
+    return {"document": p.document, "edition": p.edition, "chapter": p.chapter, "title": p.chapter_title}
 
 
 def word_diff(old: str, new: str) -> list[dict[str, str]]:
@@ -334,9 +367,10 @@ def _gap_caveats(corpus: Corpus, years: Iterable[int], keys: Iterable[str]) -> t
         "|".join(rf"(?<![\w-]){re.escape(n)}(?![\w-])" for n in sorted(names)), re.IGNORECASE
     )
     return tuple(
-        f"WT {year} SOURCE.yaml gap: {gap}"
-        for year in sorted(set(years))
-        for gap in corpus.editions[year].source.get("gaps") or ()
+        f"{corpus.documents[doc].short if doc in corpus.documents else doc} {year} SOURCE.yaml gap: {gap}"
+        for (doc, year), e in sorted(corpus.editions.items())
+        if year in set(years)
+        for gap in e.source.get("gaps") or ()
         if pattern.search(str(gap))
     )
 
@@ -464,7 +498,8 @@ def _check_chapter(corpus: Corpus, chapter: str | None, years: set[int]) -> None
     )
     if chapter not in known:
         editions = " and ".join(map(str, sorted(years)))
-        raise QueryError(f"WT {editions} has no chapter {chapter!r}; chapters: {', '.join(known)}")
+        short = next((corpus.documents[d].short for d, _ in corpus.editions if d in corpus.documents), "")
+        raise QueryError(f"{short} {editions} has no chapter {chapter!r}; chapters: {', '.join(known)}")
 
 
 def _check_order(a: Side, b: Side) -> None:
@@ -482,6 +517,9 @@ def _check_order(a: Side, b: Side) -> None:
 def compare(corpus: Corpus, old: str, new: str, embed: Embed, filters: Filters) -> dict[str, Any]:
     """The report the CLI prints and the API returns: sides, filters, summary, alignment, changes."""
     a, b = parse_side(corpus, old), parse_side(corpus, new)
+    if a.document != b.document:
+        raise QueryError(f"compare two editions of one document, not {old} with {new}")
+    corpus = document_view(corpus, a.document)
     _check_order(a, b)
     _check_chapter(corpus, filters.chapter, {a.edition, b.edition})
     alignment = None
@@ -496,7 +534,7 @@ def compare(corpus: Corpus, old: str, new: str, embed: Embed, filters: Filters) 
             "threshold": MATCH_THRESHOLD,
         }
     shown = [c for c in changes if keep(c, filters, corpus)]
-    urls = {year: e.url for year, e in corpus.editions.items()}
+    urls = {year: e.url for (_, year), e in corpus.editions.items()}
     return {
         "from": a.to_dict(corpus),
         "to": b.to_dict(corpus),

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from kb.corpus import chapter_name
+from kb.corpus import chapter_name, document_style
 from kb.timescale import timescale_text
 
 FORMATS = ("text", "json", "csv", "html")
@@ -40,7 +40,10 @@ def force_label(status: dict[str, Any]) -> str:
 def chapter_label(ref: dict[str, Any] | None) -> str:
     if not ref:
         return "not linked to a provision"
-    return f"WT {ref['edition']} {chapter_name(ref['chapter'])}: {ref['title']}"
+    document = document_style(ref.get("document", "wt"))
+    return (
+        f"{document.short} {ref['edition']} {chapter_name(ref['chapter'], document=document)}: {ref['title']}"
+    )
 
 
 def detail_lines(change: dict[str, Any]) -> list[str]:

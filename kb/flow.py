@@ -12,7 +12,7 @@ from typing import Any
 
 from kb import yamlfile
 from kb.problems import Problem, rel
-from kb.timescale import Timescale, TimescaleError, parse_timescale
+from kb.timescale import CALENDAR_UNITS, Timescale, TimescaleError, parse_timescale
 
 STEP_KEYS = {"id", "title", "roles", "provisions", "next", "within", "from", "note", yamlfile.LINE}
 CHART_KEYS = {"key", "title", "start", "steps", "source", "note", yamlfile.LINE}
@@ -155,6 +155,8 @@ def _step(
         timescale = parse_timescale(raw.get("within"), raw.get("from"))
     except TimescaleError as exc:
         messages.append(str(exc))
+    if timescale and timescale.unit not in CALENDAR_UNITS:
+        messages.append(f"a flowchart step cannot count {timescale.unit}s: they depend on term dates")
     if messages:
         return None, [Problem(where, line, m) for m in messages]
     step = Step(

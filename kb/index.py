@@ -81,7 +81,9 @@ def chroma_metadata(p: Provision) -> dict[str, Any]:
     """Filterable fields; roles become boolean flags because Chroma filters on scalars."""
     meta: dict[str, Any] = {
         "key": p.key,
+        "document": p.document,
         "edition": p.edition,
+        "edition_id": p.edition_id,
         "status": p.status,
         "force": p.force or "",
         "chapter": p.chapter,
@@ -349,7 +351,7 @@ def build(
             "model": settings.model_package,
             "chroma_mode": settings.chroma_mode,
             "provisions": total,
-            "editions": sorted(corpus.editions),
+            "editions": sorted(e.id for e in corpus.editions.values()),
             "query_model": encoder,
             "hashes": {p.uid: p.content_hash() for p in corpus.provisions},
         }

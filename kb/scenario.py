@@ -262,8 +262,8 @@ def _decisions(r: _Reader, raw: Any, line: int, most: int) -> dict[str, Decision
 def _charts(r: _Reader, kb: Knowledge, raw: dict[str, Any], lines: dict[str, int]) -> list[Flowchart]:
     """The listed flowcharts of the edition, checked against the local overlay if one is named."""
     edition, flows, local = raw.get("edition"), raw.get("flow"), raw.get("local")
-    if not isinstance(edition, int) or edition not in kb.corpus.editions:
-        known = ", ".join(map(str, sorted(kb.corpus.editions)))
+    if not isinstance(edition, int) or edition not in kb.corpus.years():
+        known = ", ".join(map(str, kb.corpus.years()))
         r.problem(lines.get("edition", 1), f"unknown edition {shown(edition)}; known: {known}")
         return []
     keys = (
@@ -536,7 +536,7 @@ def _late(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def handout(kb: Knowledge, scenario: Scenario) -> dict[str, Any]:
     """Everything a handout shows, as JSON: the CLI prints it and POST /api/scenarios/run returns it."""
-    edition = kb.corpus.editions[scenario.edition]
+    edition = kb.corpus.edition(scenario.edition)
     cited: dict[str, dict[str, Any]] = {}
 
     def cite(key: str) -> None:

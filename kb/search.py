@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from kb import query_model
-from kb.corpus import Provision
+from kb.corpus import EditionKey, Provision
 from kb.index import VECTORS, IndexMissing, current_build, index_problem, read_manifest, tokenize
 from kb.settings import Settings
 
@@ -81,10 +81,40 @@ def parse_edition(value: str | None) -> int | None:
     return int(value)
 
 
+def parse_document(value: str | None, known: list[str]) -> str | None:
+    """Read a document as given by a user: a key such as wt or kcsie, or nothing (every document)."""
+    if value is None or value == "" or value == "all":
+        return None
+    if value not in known:
+        raise QueryError(f"unknown document {value!r}; known: {', '.join(known)}")
+    return value
+
+
+def edition_scope(editions: list[EditionKey], document: str | None, edition: int | None) -> list[EditionKey]:
+    """The editions a question covers.
+
+    No edition: the one in force of each document asked about (every document when none is named).
+    'all' (0): every edition. A year: that edition of each document asked about that has it."""
+    documents = [document] if document else list(dict.fromkeys(doc for doc, _ in editions))
+    ours = [e for e in editions if e[0] in documents]
+    if not ours:
+        raise QueryError(f"the corpus has no edition of {', '.join(documents) or 'any document'} yet")
+    if edition == 0:
+        return sorted(ours)
+    if edition is None:
+        return [max(e for e in ours if e[0] == doc) for doc in documents if any(e[0] == doc for e in ours)]
+    chosen = [e for e in ours if e[1] == edition]
+    if not chosen:
+        names = ", ".join(f"{doc}/{year}" for doc, year in sorted(ours))
+        raise QueryError(f"unknown edition {edition}; known: {names}")
+    return chosen
+
+
 @dataclass(frozen=True)
 class Query:
     text: str
     edition: int | None = None  # None: the current edition; 0: every edition
+    document: str | None = None  # None: every document
     status: str | None = None
     force: str | None = None
     role: str | None = None
@@ -96,6 +126,7 @@ def provision_json(p: Provision, url: str) -> dict[str, Any]:
     """A provision in the JSON shape shared by the CLI and the API (DESIGN.md section 4)."""
     return {
         "key": p.key,
+        "document": p.document,
         "edition": p.edition,
         "title": p.title,
         "text": p.text,
@@ -105,6 +136,7 @@ def provision_json(p: Provision, url: str) -> dict[str, Any]:
         "roles": list(p.roles),
         "timescale": p.timescale.to_dict() if p.timescale else None,
         "citation": {
+            "document": p.document,
             "edition": p.edition,
             "chapter": p.chapter,
             "chapter_title": p.chapter_title,
@@ -115,6 +147,7 @@ def provision_json(p: Provision, url: str) -> dict[str, Any]:
         },
         "checked": list(p.checked),
         "replaces": p.replaces,
+        "see": list(p.see),
     }
 
 
@@ -206,7 +239,7 @@ class Searcher:
         settings: Settings,
         fallback: Callable[[], QueryEncoder],
         roles: dict[str, set[str]],
-        editions: dict[int, str],
+        editions: dict[EditionKey, str],
     ):
         self.settings = settings
         self._fallback = fallback  # sentence-transformers, for a build without an ONNX query model
@@ -255,9 +288,10 @@ class Searcher:
         """The query's unit vector (called only once a query has passed validation)."""
         return self.encoder.encode_query(text)
 
-    @property
-    def current_edition(self) -> int:
-        return max(self._editions)
+    def scope(self, q: Query) -> list[EditionKey]:
+        """The editions a query searches (see ``edition_scope``)."""
+        documents = list(dict.fromkeys(doc for doc, _ in self._editions))  # in documents.yaml order
+        return edition_scope(list(self._editions), parse_document(q.document, documents), q.edition)
 
     def validate(self, query: Query) -> Query:
         """Reject what cannot be answered, with a message naming the problem and the allowed values."""
@@ -268,10 +302,7 @@ class Searcher:
             raise QueryError(
                 f"the query is {len(text)} characters; the limit is {self.settings.max_query_chars}"
             )
-        if query.edition not in (None, 0) and query.edition not in self._editions:
-            raise QueryError(
-                f"unknown edition {query.edition}; known: {', '.join(map(str, sorted(self._editions)))}"
-            )
+        self.scope(query)  # an unknown document or edition is refused here, with the known ones
         if query.status not in (None, *STATUSES):
             raise QueryError(f"unknown status {query.status!r}; use statutory or advice")
         if query.force not in (None, *FORCES):
@@ -283,6 +314,7 @@ class Searcher:
         return Query(
             expand_abbreviations(text),
             query.edition,
+            query.document,
             query.status,
             query.force,
             query.role,
@@ -290,10 +322,10 @@ class Searcher:
             query.limit,
         )
 
-    def _matches(self, p: Provision, q: Query, edition: int | None) -> bool:
+    def _matches(self, p: Provision, q: Query, scope: set[str]) -> bool:
         roles = self._roles[q.role] if q.role else None
         return (
-            (edition is None or p.edition == edition)
+            p.edition_id in scope
             and (q.status is None or p.status == q.status)
             and (q.force is None or p.force == q.force)
             and (q.chapter is None or p.chapter == q.chapter)
@@ -319,15 +351,19 @@ class Searcher:
         """The best provisions for the query, fused from both retrievers, within the filters."""
         q = self.validate(query)
         index = self.index
-        edition = None if q.edition == 0 else (q.edition or self.current_edition)
-        filters = (edition, replace(q, text="", limit=0))  # every filter field, whatever it holds
-        mask = index.mask(filters, lambda p: self._matches(p, q, edition))
+        scope = {f"{doc}/{year}" for doc, year in self.scope(q)}
+        filters = (frozenset(scope), replace(q, text="", limit=0))  # every filter field, whatever it holds
+        mask = index.mask(filters, lambda p: self._matches(p, q, scope))
         pool = min(self.settings.candidates, int(mask.sum()))
         if pool == 0:
             return []
         fused: dict[int, float] = {}
-        for ranking in (self._dense(index, mask, q, pool), self._sparse(index, mask, q, pool)):
+        for ranking in (self._dense(index, q, scope, pool), self._sparse(index, mask, q, pool)):
             for rank, position in enumerate(ranking):
                 fused[position] = fused.get(position, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
         best = sorted(fused.items(), key=lambda item: (-item[1], index.provisions[item[0]].uid))[: q.limit]
-        return [index.hit(i, score, self._editions.get(index.provisions[i].edition, "")) for i, score in best]
+        return [index.hit(i, score, self.url(index.provisions[i])) for i, score in best]
+
+    def url(self, p: Provision) -> str:
+        """The official publication of the provision's edition."""
+        return self._editions.get((p.document, p.edition), "")

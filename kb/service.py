@@ -11,14 +11,14 @@ from typing import Any
 import numpy as np
 
 from kb.checker import Checker
-from kb.corpus import Corpus, Provision, load_corpus
+from kb.corpus import WT, Corpus, Provision, load_corpus
 from kb.deadlines import deadlines
 from kb.diff import compare, parse_filters
 from kb.duties import duties_for
 from kb.embed import Embedder
 from kb.flow import Flowchart, FlowError
 from kb.index import EMBEDDINGS, EmbeddingCache, embed_all
-from kb.search import Hit, Query, QueryError, Searcher, provision_json
+from kb.search import Hit, Query, QueryError, Searcher, edition_scope, parse_document, provision_json
 from kb.settings import Settings
 from kb.statutory import Calibration
 
@@ -46,7 +46,7 @@ class Knowledge:
     @cached_property
     def searcher(self) -> Searcher:
         roles = {r: self.corpus.expand_role(r) for r in self.corpus.roles}
-        editions = {year: e.url for year, e in self.corpus.editions.items()}
+        editions = {key: e.url for key, e in self.corpus.editions.items()}
         return Searcher(self.settings, lambda: self.embedder, roles, editions)
 
     def search(self, query: Query) -> list[Hit]:
@@ -64,20 +64,33 @@ class Knowledge:
         self.statutory("warm up")
 
     def statutory(
-        self, statement: str, edition: int | None = None, role: str | None = None
+        self,
+        statement: str,
+        edition: int | None = None,
+        role: str | None = None,
+        document: str | None = None,
     ) -> dict[str, Any]:
         """Is this statement statutory, advice, not in the guidance, or contradicted by it, and why."""
-        return self.checker.check(statement, edition, role)
+        return self.checker.check(statement, edition, role, document)
 
-    def provision(self, edition: int, key: str) -> Provision:
+    def document(self, value: str | None) -> str | None:
+        """A document key as a user gave it, checked against the corpus (None: every document)."""
+        return parse_document(value, list(self.corpus.documents))
+
+    def provision(self, edition: int, key: str, document: str = WT.key) -> Provision:
         """One provision as the live index holds it, so it always agrees with search results."""
+        self.document(document)
         live = self.searcher.index.provisions
-        if edition not in self.corpus.editions:  # also when a stale index still holds one
-            raise QueryError(f"unknown edition {edition}")
-        found = next((p for p in live if (p.edition, p.key) == (edition, key)), None)
+        if (document, edition) not in self.corpus.editions:  # also when a stale index still holds one
+            raise QueryError(f"unknown edition {document}/{edition}")
+        found = next((p for p in live if (p.document, p.edition, p.key) == (document, edition, key)), None)
         if found is None:
-            raise QueryError(f"edition {edition} has no provision {key!r}")
+            raise QueryError(f"edition {document}/{edition} has no provision {key!r}")
         return found
+
+    def cross_references(self, p: Provision) -> list[Provision]:
+        """Provisions this one sends the reader to (``see=``) and those that send the reader here."""
+        return [q for q in self.corpus.provisions if q.uid in p.see or p.uid in q.see]
 
     def duties(
         self,
@@ -86,8 +99,10 @@ class Knowledge:
         include_general: bool = False,
         offset: int = 0,
         limit: int | None = None,
+        document: str | None = None,
     ) -> dict[str, Any]:
-        """Everything that falls on a role in an edition, as the CLI prints it and the API returns it.
+        """Everything that falls on a role, as the CLI prints it and the API returns it: by default in
+        the edition in force of every document, the document holding most of the role's duties first.
 
         ``offset``/``limit`` page both lists alike (``None``: no limit, for library callers);
         ``total`` and ``total_general`` count the whole lists so a client knows when it has them all.
@@ -95,16 +110,19 @@ class Knowledge:
         if role not in self.corpus.roles:
             raise QueryError(f"unknown role {role!r}; see `wtkb roles` or GET /api/roles")
         window = self._page(offset, limit)
-        year = self._edition(edition)
-        found = duties_for(self.corpus, role, year, include_general)
-        url = self.corpus.editions[year].url
+        if edition == 0:
+            raise QueryError("this needs one edition: give a year, not 'all'")
+        scope = edition_scope(list(self.corpus.editions), self.document(document), edition)
+        found = duties_for(self.corpus, role, scope, include_general)
+        url = self.searcher.url
         return {
             "role": role,
             "label": self.corpus.roles[role].label,
             "includes": sorted(self.corpus.expand_role(role) - {role}),
-            "edition": year,
-            "provisions": [provision_json(p, url) for p in found.specific[window]],
-            "general": [provision_json(p, url) for p in found.general[window]],
+            "edition": found.editions[0][1],
+            "editions": [f"{doc}/{year}" for doc, year in found.editions],
+            "provisions": [provision_json(p, url(p)) for p in found.specific[window]],
+            "general": [provision_json(p, url(p)) for p in found.general[window]],
             "total": len(found.specific),
             "total_general": len(found.general),
             "offset": offset,
@@ -123,13 +141,14 @@ class Knowledge:
     # ------------------------------------------------------------ flowcharts and deadlines
 
     def _edition(self, edition: int | None) -> int:
-        """One edition: the one asked for, or the current one; 'all' (0) is refused, not ignored."""
+        """One edition of Working Together (the document with flowcharts): the one asked for, or the
+        current one; 'all' (0) is refused, not ignored."""
         if edition == 0:
             raise QueryError("this needs one edition: give a year, not 'all'")
         year = edition or self.corpus.current_edition
-        if year not in self.corpus.editions:
-            known = ", ".join(map(str, sorted(self.corpus.editions)))
-            raise QueryError(f"unknown edition {year}; known: {known}")
+        if year not in self.corpus.years(WT.key):
+            known = ", ".join(map(str, self.corpus.years(WT.key)))
+            raise QueryError(f"unknown edition {year} of Working Together; known: {known}")
         return year
 
     def flowcharts(self, edition: int | None = None) -> list[Flowchart]:

@@ -59,10 +59,10 @@ def counts(corpus: Corpus) -> dict[str, Counter]:
         "force": Counter(),
     }
     for p in corpus.provisions:
-        result["edition"][str(p.edition)] += 1
-        result["chapter"][f"{p.edition} ch {p.chapter}: {p.chapter_title}"] += 1
-        result["status"][f"{p.edition} {p.status}"] += 1
-        result["force"][f"{p.edition} {p.force or 'advice'}"] += 1
+        result["edition"][p.edition_id] += 1
+        result["chapter"][f"{p.edition_id} ch {p.chapter}: {p.chapter_title}"] += 1
+        result["status"][f"{p.edition_id} {p.status}"] += 1
+        result["force"][f"{p.edition_id} {p.force or 'advice'}"] += 1
     return result
 
 
@@ -73,9 +73,12 @@ class ChapterCoverage:
     edition: int
     chapter: str
     title: str
+    printed: str | None  # the range a copy prints (``5.1-5.151``); None when no copy shows both ends
     provisions: int
+    document: str
     with_para: int
-    total: int | None  # numbered paragraphs in the chapter; None when SOURCE.yaml does not record them
+    cited: int  # distinct paragraph numbers the chapter's provisions cite
+    total: int | None  # numbered paragraphs in the printed range; None when it is not recorded
     covered: int
     uncovered: str
 
@@ -94,22 +97,26 @@ def coverage(corpus: Corpus) -> list[ChapterCoverage]:
     paragraph number at all, so a gap in the citations is visible rather than silently skipped.
     """
     rows = []
-    for year, edition in sorted(corpus.editions.items()):
-        in_edition = [p for p in corpus.provisions if p.edition == year]
+    for (document, year), edition in sorted(corpus.editions.items()):
+        in_edition = [p for p in corpus.provisions if (p.document, p.edition) == (document, year)]
         for chapter in edition.source.get("chapters") or []:
             number = str(chapter["chapter"])
             provisions = [p for p in in_edition if p.chapter == number]
             cited: set[Para] = set()
             for p in provisions:
                 cited |= expand_paras(p.para) if p.para else set()
-            paras = expand_paras(str(chapter["paras"])) if chapter.get("paras") else set()
+            printed = str(chapter["paras"]) if chapter.get("paras") else None
+            paras = expand_paras(printed) if printed else set()
             rows.append(
                 ChapterCoverage(
                     edition=year,
                     chapter=number,
                     title=str(chapter.get("title", "")),
+                    printed=printed,
                     provisions=len(provisions),
+                    document=document,
                     with_para=sum(1 for p in provisions if p.para),
+                    cited=len(cited),
                     total=len(paras) if paras else None,
                     covered=len(paras & cited),
                     uncovered=compact(paras - cited),
@@ -128,14 +135,16 @@ def editions_json(corpus: Corpus) -> list[dict[str, Any]]:
     rows = coverage(corpus)
     return [
         {
+            "document": document,
             "edition": year,
+            "id": edition.id,
             "title": edition.title,
             "url": edition.url,
             "published": str(edition.source.get("published")),
-            "current": year == corpus.current_edition,
-            "provisions": sum(1 for p in corpus.provisions if p.edition == year),
+            "current": year == corpus.current(document),
+            "provisions": sum(1 for p in corpus.provisions if p.edition_id == edition.id),
             "source": json.loads(json.dumps(edition.source, default=str)),
-            "coverage": [r.to_dict() for r in rows if r.edition == year],
+            "coverage": [r.to_dict() for r in rows if (r.document, r.edition) == (document, year)],
         }
-        for year, edition in sorted(corpus.editions.items())
+        for (document, year), edition in sorted(corpus.editions.items())
     ]

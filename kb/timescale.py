@@ -11,8 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-UNITS = ("working day", "day", "hour", "week", "month")
-_WITHIN = re.compile(r"^(\d+)\s+(working day|day|hour|week|month)s?$")
+# "school day" (KCSIE's file transfers) is data only: it depends on a school's term dates, so no due
+# date is computed from it and flowcharts may not use it.
+UNITS = ("working day", "school day", "day", "hour", "week", "month", "year")
+CALENDAR_UNITS = tuple(u for u in UNITS if u != "school day")
+_WITHIN = re.compile(r"^(\d+)\s+(" + "|".join(UNITS) + r")s?$")
 EVENT = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 

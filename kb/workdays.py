@@ -8,9 +8,11 @@ The counting rules, written down once (docs and tests rely on them):
   bank holidays of England (the ``holidays`` package, country GB, subdivision ENG). A referral received
   on Friday 22 December 2023 has 1 working day until Wednesday 27 December 2023.
 - **N days / N weeks**: N (or 7 x N) calendar days after day 0.
+- **N years**: the same date N years later (28 February for 29 February in a common year).
 - **N months**: the same day of the month N months later (the last day of that month where it is
   shorter, e.g. 31 August + 3 months = 30 November).
 - **N hours**: counted in whole calendar days, rounding up (24 hours after Monday is Tuesday).
+- **N school days** cannot be counted: they depend on a school's term dates (KCSIE's file transfers).
 - For calendar periods, when the date reached is not a working day, the deadline is brought
   **forward** to the last working day before it: "within 3 months" cannot be met on a day when
   services are closed, and moving it later would let it be missed. Where that would reach back to the
@@ -77,7 +79,9 @@ def due_date(start: date, timescale: Timescale) -> date:
     amount, unit = timescale.amount, timescale.unit
     if unit == "working day":
         return add_working_days(start, amount)
-    if unit == "month":
+    if unit == "year":
+        reached = start + relativedelta(years=amount)
+    elif unit == "month":
         reached = start + relativedelta(months=amount)
     elif unit == "week":
         reached = start + timedelta(days=7 * amount)
@@ -85,8 +89,8 @@ def due_date(start: date, timescale: Timescale) -> date:
         reached = start + timedelta(days=amount)
     elif unit == "hour":
         reached = start + timedelta(days=-(-amount // 24))
-    else:  # parse_within admits no other unit
-        raise ValueError(f"unknown unit {unit!r}")
+    else:  # school days: term dates are not known here (flowcharts refuse them)
+        raise ValueError(f"no due date can be counted in {unit}s")
     adjusted = last_working_day_on_or_before(reached)
     return adjusted if adjusted > start else reached
 

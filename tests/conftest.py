@@ -27,6 +27,17 @@ police:
   label: Police
 """
 
+DOCUMENTS = """\
+wt:
+  short: WT
+  title: Working Together to Safeguard Children
+kcsie:
+  short: KCSIE
+  title: Keeping children safe in education
+  chapters: {number: part, letter: annex}
+  paragraphs: document
+"""
+
 SOURCE = """\
 title: Test edition {year}
 publisher: Test
@@ -90,16 +101,46 @@ steps:
 def write_corpus(root: Path, years: tuple[int, ...] = (2023,)) -> Path:
     """Write the fixture corpus under ``root`` and return the corpus folder."""
     corpus = root / "corpus"
-    (corpus / "editions").mkdir(parents=True)
+    (corpus / "wt").mkdir(parents=True)
+    (corpus / "documents.yaml").write_text(DOCUMENTS)
     (corpus / "roles.yaml").write_text(ROLES)
     for year in years:
-        edition = corpus / "editions" / str(year)
+        edition = corpus / "wt" / str(year)
         for sub in ("statutory", "advice", "flowcharts"):
             (edition / sub).mkdir(parents=True)
         (edition / "SOURCE.yaml").write_text(SOURCE.format(year=year))
         (edition / "statutory" / "03-help.md").write_text(STATUTORY.format(year=year))
         (edition / "advice" / "03-help.md").write_text(ADVICE.format(year=year))
         (edition / "flowcharts" / "referral.yaml").write_text(FLOWCHART)
+    return corpus
+
+
+KCSIE_STATUTORY = """\
+---
+edition: {year}
+chapter: C
+chapter_title: The role of the designated safeguarding lead
+---
+
+## The DSL refers cases to children's social care {{#dsl-refers-to-social-care para="{para}" force=should basis="Education Act 2002, s.175" roles="dsl" see="wt/2023/referral-decision" checked="https://example.org/k"}}
+
+The designated safeguarding lead refers suspected abuse and neglect to local authority children's social care.
+
+## Training renewed every two years {{#dsl-training section="Training" force=should basis="Education Act 2002, s.175" roles="dsl" within="{training}" from="dsl-training" checked="https://example.org/k"}}
+
+The designated safeguarding lead updates their safeguarding training at regular intervals.
+"""
+
+
+def write_kcsie(corpus: Path, years: tuple[int, ...] = (2024, 2025), training: str = "2 years") -> Path:
+    """Add a two-provision KCSIE (Annex C) to a fixture corpus: one cites a paragraph and sends the
+    reader to WT 2023's referral decision, one cites a section and sets a timescale in years."""
+    for n, year in enumerate(years):
+        edition = corpus / "kcsie" / str(year)
+        (edition / "statutory").mkdir(parents=True)
+        (edition / "SOURCE.yaml").write_text(SOURCE.format(year=year).replace(f"wt{year}", f"kcsie{year}"))
+        text = KCSIE_STATUTORY.format(year=year, para=100 + n, training=training)
+        (edition / "statutory" / "C-dsl.md").write_text(text)
     return corpus
 
 

@@ -90,7 +90,9 @@ def test_editions_and_roles(client: TestClient) -> None:
         "provisions": 4,
     }
     assert edition["source"]["licence"] == "OGL v3.0" and edition["source"]["published"] == "2023-01-01"
-    assert [(c["chapter"], c["covered"], c["total"]) for c in edition["coverage"]] == [("3", 4, 5)]
+    assert [
+        (c["chapter"], c["printed"], c["cited"], c["covered"], c["total"]) for c in edition["coverage"]
+    ] == [("3", "10-14", 4, 4, 5)]
     assert client.get("/api/roles").json()["schools"]["includes"] == ["dsl"]
 
 

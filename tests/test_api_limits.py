@@ -154,7 +154,7 @@ def test_each_url_has_its_own_etag(client: TestClient) -> None:
 def test_a_new_build_changes_the_etag(built: Settings, embedder: Embedder) -> None:
     client = TestClient(create_app(knowledge=Knowledge(built, embedder)))
     before = client.get("/api/search", params={"q": "referral"}).headers["etag"]
-    path = built.corpus_dir / "editions/2023/advice/03-help.md"
+    path = built.corpus_dir / "wt/2023/advice/03-help.md"
     path.write_text(path.read_text() + "\nPractitioners record what they were told.\n")
     build(built, lambda: embedder)
     after = client.get("/api/search", params={"q": "referral"}, headers={"If-None-Match": before})
@@ -329,4 +329,4 @@ def test_health_reports_build_model_and_provisions_per_edition(tmp_path: Path, e
     health = TestClient(create_app(knowledge=Knowledge(settings, embedder))).get("/health").json()
     assert health["status"] == "ok" and health["problem"] is None and health["index"] == report.build_id
     assert health["index_model"] == health["model"] == settings.model_package
-    assert health["provisions_per_edition"] == {"2018": 4, "2023": 4} and health["corpus_problems"] == 0
+    assert health["provisions_per_edition"] == {"wt/2018": 4, "wt/2023": 4} and health["corpus_problems"] == 0

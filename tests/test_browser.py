@@ -191,6 +191,14 @@ def test_home_search_finds_the_guidance(page: Page, base_url: str, shots: Path) 
     )
 
 
+def test_editions_page_tables_match_the_api(page: Page, base_url: str, shots: Path) -> None:
+    page.goto(base_url + "/editions")
+    editions = api(page, base_url, "/api/editions")
+    expect(page.locator("table.govuk-table")).to_have_count(len(editions))
+    expect(page.locator("tbody .govuk-table__row")).to_have_count(sum(len(e["coverage"]) for e in editions))
+    accessible(page, "editions", shots)
+
+
 def test_search_filters_update_the_results_in_place(page: Page, base_url: str, shots: Path) -> None:
     page.goto(base_url + "/search?q=designated+safeguarding+lead")
     page.evaluate("window.wtkbStillHere = true")  # survives only if the page is not reloaded

@@ -63,7 +63,7 @@ def test_build_and_search_through_a_chroma_server(tmp_path: Path, embedder: Embe
     )
     hits = Knowledge(settings, embedder).search(Query("enquiries under section 47", status="statutory"))
     assert hits[0].provision.key == "section-47-enquiry"
-    path = settings.corpus_dir / "editions/2023/advice/03-help.md"
+    path = settings.corpus_dir / "wt/2023/advice/03-help.md"
     for n in range(3):
         path.write_text(path.read_text() + f"\nMore advice {n}.\n")
         build(settings, lambda: embedder)

@@ -12,6 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from kb import stats
+from kb.corpus import load_corpus
 from kb.embed import Embedder
 from kb.index import build
 from kb.service import Knowledge
@@ -33,23 +35,23 @@ def wtkb(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
 def test_check_passes_with_a_summary(settings: Settings) -> None:
     result = wtkb(settings, "check")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.startswith("ok: 4 provisions, 1 flowcharts, 1 editions (2023)")
+    assert result.stdout.startswith("ok: 4 provisions, 1 flowcharts, 1 editions (wt/2023)")
 
 
 def test_check_lists_every_problem_with_file_and_line(settings: Settings) -> None:
-    path = settings.corpus_dir / "editions/2023/statutory/03-help.md"
+    path = settings.corpus_dir / "wt/2023/statutory/03-help.md"
     path.write_text(path.read_text().replace('roles="dsl"', 'roles="wizard"').replace("force=must ", ""))
     result = wtkb(settings, "check")
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        "corpus/editions/2023/statutory/03-help.md:11: statutory provision needs force=must or force=should, not None",
-        "corpus/editions/2023/statutory/03-help.md:15: unknown role 'wizard' (see corpus/roles.yaml)",
+        "corpus/wt/2023/statutory/03-help.md:11: statutory provision needs force=must or force=should, not None",
+        "corpus/wt/2023/statutory/03-help.md:15: unknown role 'wizard' (see corpus/roles.yaml)",
     ]
     assert "Traceback" not in result.stderr
 
 
 def test_build_refuses_a_broken_corpus_without_a_traceback(settings: Settings) -> None:
-    path = settings.corpus_dir / "editions/2023/advice/03-help.md"
+    path = settings.corpus_dir / "wt/2023/advice/03-help.md"
     path.write_text(path.read_text().replace("chapter: 3", "chapter: [3"))
     result = wtkb(settings, "build")
     assert result.returncode == 1
@@ -93,19 +95,10 @@ def test_search_json_is_the_api_shape(settings: Settings, embedder: Embedder) ->
 def test_stats_counts_and_coverage(tmp_path: Path) -> None:
     settings = Settings(corpus_dir=write_corpus(tmp_path), index_dir=tmp_path / "index")
     counts = json.loads(wtkb(settings, "stats", "--json").stdout)
-    assert counts["status"] == {"2023 advice": 1, "2023 statutory": 3}
-    assert counts["force"] == {"2023 advice": 1, "2023 must": 1, "2023 should": 2}
+    assert counts["status"] == {"wt/2023 advice": 1, "wt/2023 statutory": 3}
+    assert counts["force"] == {"wt/2023 advice": 1, "wt/2023 must": 1, "wt/2023 should": 2}
     coverage = json.loads(wtkb(settings, "stats", "--coverage", "--json").stdout)
-    assert coverage == [
-        {
-            "edition": 2023,
-            "chapter": "3",
-            "title": "Providing help",
-            "provisions": 4,
-            "with_para": 4,
-            "total": 5,
-            "covered": 4,
-            "uncovered": "14",
-            "percent": 80.0,
-        }
-    ]
+    assert coverage == [r.to_dict() for r in stats.coverage(load_corpus(settings.corpus_dir))]
+    assert (coverage[0]["printed"], coverage[0]["cited"], coverage[0]["percent"]) == ("10-14", 4, 80.0)
+    table = wtkb(settings, "stats", "--coverage").stdout
+    assert "WT 2023" in table and "10-14" in table and "4/5 (80%)" in table

@@ -9,9 +9,9 @@ import pytest
 from kb.corpus import chapter_name, load_corpus, load_valid_corpus
 from kb.problems import CorpusInvalid
 
-STAT = "editions/2023/statutory/03-help.md"
-ADV = "editions/2023/advice/03-help.md"
-FLOW = "editions/2023/flowcharts/referral.yaml"
+STAT = "wt/2023/statutory/03-help.md"
+ADV = "wt/2023/advice/03-help.md"
+FLOW = "wt/2023/flowcharts/referral.yaml"
 
 
 def edit(corpus: Path, rel: str, old: str, new: str) -> None:
@@ -124,8 +124,8 @@ def test_each_rule_reports_file_and_line(
 
 
 def test_missing_source_yaml_is_a_problem(corpus_dir: Path) -> None:
-    (corpus_dir / "editions/2023/SOURCE.yaml").unlink()
-    assert "corpus/editions/2023/SOURCE.yaml:1: SOURCE.yaml missing" in problems(corpus_dir)[0]
+    (corpus_dir / "wt/2023/SOURCE.yaml").unlink()
+    assert "corpus/wt/2023/SOURCE.yaml:1: SOURCE.yaml missing" in problems(corpus_dir)[0]
 
 
 def test_all_problems_are_reported_not_just_the_first(corpus_dir: Path) -> None:
@@ -163,12 +163,10 @@ def test_a_successor_cannot_stand_beside_what_it_replaces(tmp_path: Path) -> Non
 
 
 def test_a_date_no_calendar_has_is_a_problem_with_its_line(corpus_dir: Path) -> None:
-    source = corpus_dir / "editions/2023/SOURCE.yaml"
+    source = corpus_dir / "wt/2023/SOURCE.yaml"
     source.write_text(source.read_text().replace("published: 2023-01-01", "published: 2023-02-30"))
     problems = [str(p) for p in load_corpus(corpus_dir).problems]
-    assert any(p.startswith("corpus/editions/2023/SOURCE.yaml:3: not a calendar date") for p in problems), (
-        problems
-    )
+    assert any(p.startswith("corpus/wt/2023/SOURCE.yaml:3: not a calendar date") for p in problems), problems
 
 
 @pytest.mark.parametrize(

@@ -207,7 +207,7 @@ def corpus() -> Corpus:
 
 def test_the_bundled_corpus_is_valid(corpus: Corpus) -> None:
     assert corpus.problems == []
-    assert 2023 in corpus.editions and corpus.current_edition == 2023
+    assert ("wt", 2023) in corpus.editions and corpus.current_edition == 2023
 
 
 @pytest.mark.parametrize(

@@ -51,14 +51,14 @@ def two(tmp_path: Path) -> Settings:
 
 
 def edit(settings: Settings, year: int, folder: str, old: str, new: str) -> None:
-    path = settings.corpus_dir / f"editions/{year}/{folder}/03-help.md"
+    path = settings.corpus_dir / f"wt/{year}/{folder}/03-help.md"
     text = path.read_text()
     assert old in text, old
     path.write_text(text.replace(old, new))
 
 
 def add_provision(settings: Settings, year: int, text: str, roles: str = "la-social-care") -> None:
-    path = settings.corpus_dir / f"editions/{year}/statutory/03-help.md"
+    path = settings.corpus_dir / f"wt/{year}/statutory/03-help.md"
     path.write_text(path.read_text() + EXTRA.format(roles=roles, text=text))
 
 
@@ -96,11 +96,11 @@ def test_added(two: Settings, embedder: Embedder) -> None:
 
 
 def test_removed(two: Settings, embedder: Embedder) -> None:
-    (two.corpus_dir / "editions/2023/advice/03-help.md").unlink()
+    (two.corpus_dir / "wt/2023/advice/03-help.md").unlink()
     change = only(report(two, embedder))
     assert change["kinds"] == ["removed"] and change["new"] is None
     assert change["old"]["key"] == "talking-to-family"
-    assert change["chapter"] == {"edition": 2018, "chapter": "3", "title": "Providing help"}
+    assert change["chapter"] == {"document": "wt", "edition": 2018, "chapter": "3", "title": "Providing help"}
 
 
 def test_reworded_with_a_word_diff_that_rebuilds_both_texts(two: Settings, embedder: Embedder) -> None:
@@ -157,10 +157,10 @@ def test_reclassified_from_should_to_must(two: Settings, embedder: Embedder) -> 
 
 
 def test_reclassified_from_advice_to_statutory(two: Settings, embedder: Embedder) -> None:
-    advice = two.corpus_dir / "editions/2023/advice/03-help.md"
+    advice = two.corpus_dir / "wt/2023/advice/03-help.md"
     moved = advice.read_text().replace('para="13"', 'para="13" force=should basis="Children Act 1989, s.17"')
     advice.unlink()
-    (two.corpus_dir / "editions/2023/statutory/03-family.md").write_text(moved)
+    (two.corpus_dir / "wt/2023/statutory/03-family.md").write_text(moved)
     change = only(report(two, embedder))
     assert change["kinds"] == ["reclassified"]
     assert change["details"]["reclassified"]["from"] == {"status": "advice", "force": None}
@@ -233,7 +233,7 @@ def test_a_renamed_key_is_matched_by_meaning(two: Settings, embedder: Embedder) 
 
 
 def test_unrelated_provisions_are_not_matched(two: Settings, embedder: Embedder) -> None:
-    (two.corpus_dir / "editions/2023/advice/03-help.md").unlink()
+    (two.corpus_dir / "wt/2023/advice/03-help.md").unlink()
     add_provision(two, 2023, "Local authorities publish a directory of youth clubs and holiday activities.")
     result = report(two, embedder)
     assert sorted(c["kinds"][0] for c in result["changes"]) == ["added", "removed"]
@@ -252,8 +252,8 @@ def test_a_key_that_comes_back_later_is_not_matched_to_another(tmp_path: Path, e
 
 
 def test_gaps_recorded_in_source_yaml_are_shown_as_caveats(two: Settings, embedder: Embedder) -> None:
-    (two.corpus_dir / "editions/2023/advice/03-help.md").unlink()
-    source = two.corpus_dir / "editions/2023/SOURCE.yaml"
+    (two.corpus_dir / "wt/2023/advice/03-help.md").unlink()
+    source = two.corpus_dir / "wt/2023/SOURCE.yaml"
     source.write_text(source.read_text() + "gaps:\n  - talking-to-family was left out for want of a copy.\n")
     change = only(report(two, embedder))
     assert change["caveats"] == [
@@ -294,6 +294,7 @@ def test_summary_counts_per_kind_and_chapter(changed: Settings, embedder: Embedd
     assert set(summary["by_kind"]) == set(KINDS)
     assert summary["by_chapter"] == [
         {
+            "document": "wt",
             "edition": 2023,
             "chapter": "3",
             "title": "Providing help",
@@ -339,6 +340,7 @@ def test_local_overlay_against_its_national_edition(two: Settings, embedder: Emb
     result = report(two, embedder, "2018", "local/testshire")
     assert result["to"] == {
         "local": "testshire",
+        "document": "wt",
         "title": "Testshire (fictional)",
         "edition": 2018,
         "label": "local/testshire",
@@ -368,7 +370,7 @@ def test_local_overlay_against_a_later_edition_without_that_flowchart(
 ) -> None:
     """2023 has no referral flowchart here: the national figure comes from the step's provision."""
     write_overlay(two)
-    (two.corpus_dir / "editions/2023/flowcharts/referral.yaml").unlink()
+    (two.corpus_dir / "wt/2023/flowcharts/referral.yaml").unlink()
     edit(two, 2023, "statutory", 'within="1 working day"', 'within="3 working days"')
     decision = report(two, embedder, "2023", "local/testshire", kind="timescale")["changes"][0]
     assert decision["details"]["timescale"]["from"]["within"] == "3 working days"

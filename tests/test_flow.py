@@ -59,7 +59,7 @@ steps:
 
 @pytest.fixture
 def corpus(corpus_dir: Path):
-    (corpus_dir / "editions/2023/flowcharts/case.yaml").write_text(CHART)
+    (corpus_dir / "wt/2023/flowcharts/case.yaml").write_text(CHART)
     return load_valid_corpus(corpus_dir)
 
 
@@ -121,7 +121,7 @@ def test_drift_in_working_days(corpus) -> None:
 
 
 def test_local_overlay_replaces_the_national_figure(corpus_dir: Path) -> None:
-    (corpus_dir / "editions/2023/flowcharts/case.yaml").write_text(CHART)
+    (corpus_dir / "wt/2023/flowcharts/case.yaml").write_text(CHART)
     (corpus_dir / "local/example").mkdir(parents=True)
     (corpus_dir / "local/example/overlay.yaml").write_text(OVERLAY)
     corpus = load_valid_corpus(corpus_dir)
@@ -141,7 +141,7 @@ def test_local_overlay_replaces_the_national_figure(corpus_dir: Path) -> None:
 
 
 def test_a_local_note_alone_keeps_the_national_figure(corpus_dir: Path) -> None:
-    (corpus_dir / "editions/2023/flowcharts/case.yaml").write_text(CHART)
+    (corpus_dir / "wt/2023/flowcharts/case.yaml").write_text(CHART)
     (corpus_dir / "local/example").mkdir(parents=True)
     noted = OVERLAY.replace(
         "within: 10 working days, from: strategy-discussion, note: local target", "note: ring first"
@@ -167,7 +167,7 @@ def test_a_local_note_alone_keeps_the_national_figure(corpus_dir: Path) -> None:
     ],
 )
 def test_overlay_problems_name_file_and_line(corpus_dir: Path, old: str, new: str, message: str) -> None:
-    (corpus_dir / "editions/2023/flowcharts/case.yaml").write_text(CHART)
+    (corpus_dir / "wt/2023/flowcharts/case.yaml").write_text(CHART)
     (corpus_dir / "local/example").mkdir(parents=True)
     (corpus_dir / "local/example/overlay.yaml").write_text(OVERLAY.replace(old, new))
     problems = [str(p) for p in load_corpus(corpus_dir).problems]
@@ -177,19 +177,17 @@ def test_overlay_problems_name_file_and_line(corpus_dir: Path, old: str, new: st
 
 
 def test_unreachable_step_is_a_problem(corpus_dir: Path) -> None:
-    (corpus_dir / "editions/2023/flowcharts/case.yaml").write_text(
+    (corpus_dir / "wt/2023/flowcharts/case.yaml").write_text(
         CHART.replace("      - {to: nfa, when: no further action}\n", "")
     )
     problems = [str(p) for p in load_corpus(corpus_dir).problems]
-    assert (
-        "corpus/editions/2023/flowcharts/case.yaml:31: step 'nfa' is unreachable from the start" in problems
-    )
+    assert "corpus/wt/2023/flowcharts/case.yaml:31: step 'nfa' is unreachable from the start" in problems
 
 
 def test_a_chart_can_start_the_clock_at_a_later_step(corpus_dir: Path) -> None:
     concern = "steps:\n  - id: concern\n    title: Concern\n    next: [{to: referral-received}]\n"
     started = CHART.replace("steps:\n", "start: referral-received\n" + concern, 1)
-    (corpus_dir / "editions/2023/flowcharts/case.yaml").write_text(started)
+    (corpus_dir / "wt/2023/flowcharts/case.yaml").write_text(started)
     chart = load_valid_corpus(corpus_dir).flowcharts[(2023, "case")]
     rows = {r.step.id: r for r in deadlines(chart, date(2023, 12, 22))}
     assert rows["referral-received"].actual == date(2023, 12, 22) and rows["concern"].actual is None
@@ -197,6 +195,6 @@ def test_a_chart_can_start_the_clock_at_a_later_step(corpus_dir: Path) -> None:
 
 
 def test_a_start_that_names_no_step_is_a_problem(corpus_dir: Path) -> None:
-    (corpus_dir / "editions/2023/flowcharts/case.yaml").write_text("start: nowhere\n" + CHART)
+    (corpus_dir / "wt/2023/flowcharts/case.yaml").write_text("start: nowhere\n" + CHART)
     problems = [str(p) for p in load_corpus(corpus_dir).problems]
-    assert "corpus/editions/2023/flowcharts/case.yaml:1: 'start' names no step: 'nowhere'" in problems
+    assert "corpus/wt/2023/flowcharts/case.yaml:1: 'start' names no step: 'nowhere'" in problems

@@ -17,7 +17,7 @@ from tests.test_flow import CHART
 
 @pytest.fixture
 def flow_settings(settings: Settings) -> Settings:
-    (settings.corpus_dir / "editions/2023/flowcharts/case.yaml").write_text(CHART)
+    (settings.corpus_dir / "wt/2023/flowcharts/case.yaml").write_text(CHART)
     return settings
 
 

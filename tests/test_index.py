@@ -19,7 +19,7 @@ from kb.search import Query
 from kb.service import Knowledge
 from kb.settings import Settings
 
-STAT = "editions/2023/statutory/03-help.md"
+STAT = "wt/2023/statutory/03-help.md"
 
 
 def search_keys(settings: Settings, embedder: Embedder, text: str) -> list[str]:
@@ -33,7 +33,7 @@ def test_first_build_embeds_everything_and_serves(settings: Settings, embedder: 
     assert report.embedded + report.reused == 4
     assert embedder.encoded - before == report.embedded
     manifest = json.loads((current_build(settings.index_dir) / "manifest.json").read_text())
-    assert manifest["provisions"] == 4 and "2023/referral-decision" in manifest["hashes"]
+    assert manifest["provisions"] == 4 and "wt/2023/referral-decision" in manifest["hashes"]
     assert search_keys(settings, embedder, "enquiries under section 47")[0] == "section-47-enquiry"
 
 

@@ -90,7 +90,7 @@ def test_export_is_stored_once_and_linked_into_each_build(tmp_path: Path, embedd
     settings = Settings(corpus_dir=write_corpus(tmp_path), index_dir=tmp_path / "index")
     first = build(settings, lambda: embedder)
     assert first.query_model == "queries use the ONNX query model (exported)"
-    path = settings.corpus_dir / "editions/2023/advice/03-help.md"
+    path = settings.corpus_dir / "wt/2023/advice/03-help.md"
     path.write_text(path.read_text() + "\nMore advice.\n")
     second = build(settings, lambda: embedder)
     assert second.query_model == "queries use the ONNX query model (reused)"

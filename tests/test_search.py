@@ -63,6 +63,7 @@ def test_best_hit_for_a_plain_question(kb: Knowledge) -> None:
         "from": "referral-received",
     }
     assert data["citation"] == {
+        "document": "wt",
         "edition": 2023,
         "chapter": "3",
         "chapter_title": "Providing help",
@@ -83,7 +84,7 @@ def test_limit(kb: Knowledge) -> None:
     [
         (Query("   "), "the query is empty"),
         (Query("x" * 10_000), "the query is 10000 characters; the limit is 500"),
-        (Query("referral", edition=1999), "unknown edition 1999; known: 2018, 2023"),
+        (Query("referral", edition=1999), "unknown edition 1999; known: wt/2018, wt/2023"),
         (Query("referral", role="wizard"), "unknown role 'wizard'"),
         (Query("referral", status="maybe"), "unknown status 'maybe'"),
         (Query("referral", force="could"), "unknown force 'could'"),
@@ -121,7 +122,7 @@ def test_search_without_an_index_says_to_build(tmp_path: Path, embedder: Embedde
 
 def test_searcher_picks_up_a_new_build(kb: Knowledge, embedder: Embedder) -> None:
     assert kb.search(Query("pupil"))[0].provision.title == "Schools refer concerns"
-    path = kb.settings.corpus_dir / "editions/2023/statutory/03-help.md"
+    path = kb.settings.corpus_dir / "wt/2023/statutory/03-help.md"
     path.write_text(path.read_text().replace("Schools refer concerns", "Schools pass on concerns"))
     build(kb.settings, lambda: embedder)
     assert kb.search(Query("pupil"))[0].provision.title == "Schools pass on concerns"

@@ -35,6 +35,7 @@ OLD_TEXT = (
 NEW_TEXT = "The local authority social worker decides what response a referral needs within one working day."
 PAGES = [
     "/",
+    "/editions",
     "/search",
     "/search?q=section+47",
     "/provisions/2023/referral-decision",
@@ -55,7 +56,7 @@ PAGES = [
 def kb(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Knowledge:
     root = tmp_path_factory.mktemp("web")
     corpus = write_corpus(root, years=(2018, 2023))
-    path = corpus / "editions" / "2023" / "statutory" / "03-help.md"
+    path = corpus / "wt" / "2023" / "statutory" / "03-help.md"
     path.write_text(path.read_text().replace(OLD_TEXT, NEW_TEXT))
     (root / "scenarios").mkdir()
     (root / "scenarios" / "friday-referral.yaml").write_text(SCENARIO)
@@ -125,6 +126,25 @@ def test_home_has_a_search_box_and_the_current_edition(client: TestClient) -> No
     assert twin_of(html) == "/api/editions"
 
 
+def test_editions_page_has_a_coverage_table_per_edition_as_its_twin_says(client: TestClient) -> None:
+    html = client.get("/editions").text
+    assert twin_of(html) == "/api/editions" and 'href="/editions"' in client.get("/").text
+    for edition in client.get("/api/editions").json():
+        [chapter] = edition["coverage"]
+        caption = f"Paragraphs printed and cited, {edition['edition']} edition</caption>"
+        table = html.split(caption, 1)[1].split("</table>", 1)[0]
+        cells = re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", table)
+        assert cells[-6:] == [
+            "Chapter 3: Providing help",
+            chapter["printed"],
+            "4",
+            "4",
+            str(chapter["cited"]),
+            f"{chapter['covered']} of {chapter['total']} (80%)",
+        ]
+    assert html.index("Test edition 2023") < html.index("Test edition 2018")  # newest first
+
+
 def test_an_old_search_link_to_the_home_page_still_searches(client: TestClient) -> None:
     response = client.get("/", params={"q": "section 47 enquiries"})
     assert response.url.path == "/search" and "Enquiries under section 47" in response.text
@@ -189,8 +209,14 @@ def test_a_bad_search_shows_the_problem_beside_the_form(
 @pytest.mark.parametrize(
     ("url", "status", "message"),
     [
-        ("/provisions/2023/no-such-key", 404, "edition 2023 has no provision &#39;no-such-key&#39;"),
-        ("/provisions/1999/referral-decision", 404, "unknown edition 1999"),
+        ("/provisions/2023/no-such-key", 404, "edition wt/2023 has no provision &#39;no-such-key&#39;"),
+        ("/provisions/1999/referral-decision", 404, "unknown edition wt/1999"),
+        ("/provisions/wt/2023/no-such-key", 404, "edition wt/2023 has no provision &#39;no-such-key&#39;"),
+        (
+            "/provisions/nosuch/2023/referral-decision",
+            404,
+            "unknown document &#39;nosuch&#39;; known: wt, kcsie",
+        ),
         ("/provisions/twenty/referral-decision", 422, "edition (path): Input should be a valid integer"),
         ("/provisions/2023/Not_A_Key", 422, "key (path): String should match pattern"),
         ("/roles/wizard/duties", 404, "unknown role &#39;wizard&#39;"),
@@ -231,7 +257,8 @@ def test_provision_page_shows_everything_about_it(client: TestClient) -> None:
     ):
         assert fact in html
     assert "Statutory guidance" in html and "Local authority children&#39;s social care" in html
-    assert 'href="/provisions/2018/referral-decision"' in html  # the same provision in the other edition
+    assert 'href="/provisions/wt/2018/referral-decision"' in html  # the same provision in the other edition
+    assert client.get("/provisions/wt/2023/referral-decision").text == html  # the address with the document
     assert 'href="/flowcharts/referral?edition=2023#step-referral-received"' in html  # the steps that cite it
     assert 'href="/flowcharts/referral?edition=2023#step-decision"' in html
 

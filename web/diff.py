@@ -32,7 +32,8 @@ def diff_page(
     chapter: Param = "",
 ) -> HTMLResponse:
     """The form, and once both sides are chosen the report; a bad choice is shown beside the form."""
-    years = sorted(kb.corpus.editions)
+    corpus = kb.corpus
+    years = corpus.years()
     params = {"from": old, "to": new, "role": role, "kind": kind, "chapter": chapter}
     report, error = None, None
     if old or new:
@@ -40,14 +41,17 @@ def diff_page(
             report = kb.diff(old, new, role or None, kind or None, chapter or None)
         except QueryError as exc:
             error = str(exc)
-    editions = [(str(y), f"WT {y}") for y in reversed(years)]
+    editions = [
+        (str(y) if doc == "wt" else f"{doc}/{y}", f"{corpus.documents[doc].short} {y}")
+        for doc, y in sorted(corpus.editions, key=lambda e: (e[0] != "wt", e[0], -e[1]))
+    ]
     context = {
         "title": headline(report) if report else "Compare editions",
         "nav": "diff",
         "crumbs": [("Home", "/")],
         "form": {
             **params,
-            "from": old or str(years[-2] if len(years) > 1 else years[0]),
+            "from": old or str(years[-2] if len(years) > 1 else years[0]),  # WT: its two newest
             "to": new or str(years[-1]),
         },
         "options": {

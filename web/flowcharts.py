@@ -36,7 +36,7 @@ class FieldError(QueryError):
 @router.get("/flowcharts", response_class=HTMLResponse)
 def flowcharts_page(request: Request, kb: KnowledgeDep) -> HTMLResponse:
     """Every edition's flowcharts for managing individual cases, newest edition first."""
-    by_edition = [(year, kb.flowcharts(year)) for year in sorted(kb.corpus.editions, reverse=True)]
+    by_edition = [(year, kb.flowcharts(year)) for year in reversed(kb.corpus.years())]
     newest = next((year for year, charts in by_edition if charts), None)
     context = {
         "title": "Flowcharts",

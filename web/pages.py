@@ -17,12 +17,23 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import KnowledgeDep
-from kb.corpus import Corpus, Provision
+from kb.corpus import WT, Corpus, Provision
 from kb.search import Query, QueryError, parse_edition, provision_json
 from kb.service import Knowledge
+from kb.stats import editions_json
 from web.diff import router as diff_pages
 from web.flowcharts import router as flowchart_pages
-from web.render import STATIC, PageRoute, edition_options, error_page, is_htmx, page, role_options, twin
+from web.render import (
+    STATIC,
+    PageRoute,
+    document_options,
+    edition_options,
+    error_page,
+    is_htmx,
+    page,
+    role_options,
+    twin,
+)
 from web.scenarios import router as scenario_pages
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -48,8 +59,8 @@ def _search_edition(kb: Knowledge, edition: str) -> int | None:
     try:
         year = parse_edition(edition)
     except QueryError:
-        return kb.corpus.current_edition
-    return year if year == 0 or year in kb.corpus.editions else kb.corpus.current_edition
+        return None
+    return year if year == 0 or any(y == year for _, y in kb.corpus.editions) else None
 
 
 # ---------------------------------------------------------------- home and search
@@ -61,16 +72,32 @@ def home(request: Request, kb: KnowledgeDep, q: str | None = None) -> Response:
     search page used to be) goes on to the search page, so old bookmarks keep working."""
     if q is not None:
         return RedirectResponse(f"/search?{request.url.query}", status_code=307)
-    year = kb.corpus.current_edition
-    edition = kb.corpus.editions[year]
+    edition = kb.corpus.edition(kb.corpus.current_edition)
     context = {
         "title": "Working Together to Safeguard Children, searchable",
         "edition": edition,
         "source": edition.source,
         "twin": "/api/editions",
-        "editions": sorted(kb.corpus.editions),
+        "editions": [e.id for _, e in sorted(kb.corpus.editions.items())],
+        "in_force": [
+            (kb.corpus.documents[doc], kb.corpus.edition(year, doc))
+            for doc, year in kb.corpus.current_editions()
+        ],
     }
     return page(request, "home.html", context)
+
+
+@router.get("/editions", response_class=HTMLResponse)
+def editions_page(request: Request, kb: KnowledgeDep) -> HTMLResponse:
+    """Each edition, newest first, with a table per edition of the paragraph range its copy prints
+    against the paragraphs our provisions cite, so a reader sees how complete each edition is."""
+    context = {
+        "title": "Editions and paragraph coverage",
+        "crumbs": [("Home", "/")],
+        "editions": editions_json(kb.corpus)[::-1],
+        "twin": "/api/editions",
+    }
+    return page(request, "editions.html", context)
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -79,19 +106,27 @@ def search(
     kb: KnowledgeDep,
     q: str | None = None,
     edition: str = "",
+    document: str = "",
     status: str = "",
     force: str = "",
     role: str = "",
     chapter: str = "",
 ) -> HTMLResponse:
     """Results with filters; htmx gets just the results. A bad filter is shown on the page (400)."""
-    form = {"q": q, "edition": edition, "status": status, "force": force, "role": role, "chapter": chapter}
+    form = {
+        "q": q,
+        "document": document,
+        "edition": edition,
+        "status": status,
+        "force": force,
+        "role": role,
+        "chapter": chapter,
+    }
     hits, error = [], None
     if q is not None:
         try:
-            query = Query(
-                q, parse_edition(edition), status or None, force or None, role or None, chapter or None
-            )
+            filters = (status or None, force or None, role or None, chapter or None)
+            query = Query(q, parse_edition(edition), document or None, *filters)
             hits = [h.to_dict() for h in kb.search(query)]
         except QueryError as exc:
             error = str(exc)
@@ -104,6 +139,7 @@ def search(
         "error": error,
         "roles": kb.corpus.roles,
         "options": {
+            "document": document_options(kb),
             "edition": edition_options(kb, everything=True),
             "status": STATUS_OPTIONS,
             "force": FORCE_OPTIONS,
@@ -121,14 +157,21 @@ def search(
 
 
 def other_editions(corpus: Corpus, p: Provision) -> list[Provision]:
-    """The same provision (same key) in the other editions, newest first."""
+    """The same provision (same document and key) in the other editions, newest first."""
     return sorted(
-        (o for o in corpus.provisions if o.key == p.key and o.edition != p.edition), key=lambda o: -o.edition
+        (
+            o
+            for o in corpus.provisions
+            if (o.document, o.key) == (p.document, p.key) and o.edition != p.edition
+        ),
+        key=lambda o: -o.edition,
     )
 
 
 def flow_steps(kb: Knowledge, p: Provision) -> list[tuple[Any, Any, int]]:
     """(flowchart, step, step number) for every step of the edition's flowcharts linked to ``p``."""
+    if p.document != WT.key:
+        return []  # flowcharts are Working Together's
     return [
         (chart, step, n)
         for chart in kb.flowcharts(p.edition)
@@ -137,29 +180,44 @@ def flow_steps(kb: Knowledge, p: Provision) -> list[tuple[Any, Any, int]]:
     ]
 
 
+KeyPath = Annotated[str, P(max_length=100, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
+EditionPath = Annotated[int, P(ge=1900, le=2100)]
+
+
 @router.get("/provisions/{edition}/{key}", response_class=HTMLResponse)
-def provision(
+def provision(request: Request, kb: KnowledgeDep, edition: EditionPath, key: KeyPath) -> HTMLResponse:
+    """A provision of Working Together (the address it had before KCSIE joined the corpus)."""
+    return _provision_page(request, kb, WT.key, edition, key)
+
+
+@router.get("/provisions/{document}/{edition}/{key}", response_class=HTMLResponse)
+def document_provision(
     request: Request,
     kb: KnowledgeDep,
-    edition: Annotated[int, P(ge=1900, le=2100)],
-    key: Annotated[str, P(max_length=100, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")],
+    document: Annotated[str, P(max_length=20, pattern=r"^[a-z]+$")],
+    edition: EditionPath,
+    key: KeyPath,
 ) -> HTMLResponse:
-    """Text, status, force, basis, roles, timescale and citation; other editions; flowchart steps."""
+    """Text, status, force, basis, roles, timescale and citation; other editions; flowchart steps;
+    the provisions of other documents it sends the reader to, or that send the reader here."""
+    return _provision_page(request, kb, document, edition, key)
+
+
+def _provision_page(request: Request, kb: Knowledge, document: str, edition: int, key: str) -> HTMLResponse:
     try:
-        p = kb.provision(edition, key)
+        p = kb.provision(edition, key, document)
     except QueryError as exc:
         raise HTTPException(404, str(exc)) from None
-    data = provision_json(p, kb.corpus.editions[edition].url)
+    url = kb.searcher.url
     context = {
         "title": p.title,
         "crumbs": [("Home", "/"), ("Search", "/search")],
-        "p": data,
+        "p": provision_json(p, url(p)),
         "roles": kb.corpus.roles,
-        "others": [
-            provision_json(o, kb.corpus.editions[o.edition].url) for o in other_editions(kb.corpus, p)
-        ],
+        "others": [provision_json(o, url(o)) for o in other_editions(kb.corpus, p)],
+        "see": [provision_json(o, url(o)) for o in kb.cross_references(p)],
         "steps": flow_steps(kb, p),
-        "twin": f"/api/provisions/{edition}/{key}",
+        "twin": f"/api/provisions/{document}/{edition}/{key}",
     }
     return page(request, "provision.html", context)
 
@@ -167,7 +225,9 @@ def provision(
 # ---------------------------------------------------------------- is this statutory?
 
 
-def _checker(request: Request, kb: Knowledge, statement: str | None, edition: str, role: str) -> HTMLResponse:
+def _checker(
+    request: Request, kb: Knowledge, statement: str | None, edition: str, role: str, document: str
+) -> HTMLResponse:
     """The checker's page (or, for htmx, its verdict) for a statement; a problem shows beside the form."""
     verdict, error = None, None
     if statement is not None:
@@ -176,10 +236,10 @@ def _checker(request: Request, kb: Knowledge, statement: str | None, edition: st
                 raise QueryError(
                     "Enter a statement to check, for example 'schools must refer within 24 hours'"
                 )
-            verdict = kb.statutory(statement, parse_edition(edition), role or None)
+            verdict = kb.statutory(statement, parse_edition(edition), role or None, document or None)
         except QueryError as exc:
             error = str(exc)
-    form = {"statement": statement, "edition": edition, "role": role}
+    form = {"statement": statement, "document": document, "edition": edition, "role": role}
     context = {
         "title": "Is this statutory?",
         "nav": "statutory",
@@ -188,7 +248,11 @@ def _checker(request: Request, kb: Knowledge, statement: str | None, edition: st
         "verdict": verdict,
         "error": error,
         "roles": kb.corpus.roles,
-        "options": {"edition": edition_options(kb), "role": role_options(kb, "Anyone (not stated)")},
+        "options": {
+            "document": document_options(kb),
+            "edition": edition_options(kb),
+            "role": role_options(kb, "Anyone (not stated)"),
+        },
         "twin": twin("/api/statutory", form) if verdict else None,
         "twin_note": None if verdict else 'POST /api/statutory with {"statement": "..."}',
     }
@@ -198,10 +262,15 @@ def _checker(request: Request, kb: Knowledge, statement: str | None, edition: st
 
 @router.get("/statutory", response_class=HTMLResponse)
 def statutory_page(
-    request: Request, kb: KnowledgeDep, statement: str | None = None, edition: str = "", role: str = ""
+    request: Request,
+    kb: KnowledgeDep,
+    statement: str | None = None,
+    edition: str = "",
+    role: str = "",
+    document: str = "",
 ) -> HTMLResponse:
     """The checker; a link with ?statement= checks straight away."""
-    return _checker(request, kb, statement, edition, role)
+    return _checker(request, kb, statement, edition, role, document)
 
 
 @router.post("/statutory", response_class=HTMLResponse)
@@ -211,9 +280,10 @@ def statutory_form(
     statement: Annotated[str, Form(max_length=2000)] = "",
     edition: Annotated[str, Form(max_length=8)] = "",
     role: Annotated[str, Form(max_length=100)] = "",
+    document: Annotated[str, Form(max_length=20)] = "",
 ) -> HTMLResponse:
     """The checker's form posts here, so what a practitioner typed stays out of URLs and logs."""
-    return _checker(request, kb, statement, edition, role)
+    return _checker(request, kb, statement, edition, role, document)
 
 
 # ---------------------------------------------------------------- duties by role
@@ -242,13 +312,15 @@ def duties_page(
     kb: KnowledgeDep,
     role: Annotated[str, P(max_length=100)],
     edition: str = "",
+    document: str = "",
     include_general: bool = False,
 ) -> HTMLResponse:
-    """A role's provisions by chapter, duties first; printable (the print styles drop the chrome)."""
+    """A role's provisions by document and chapter, duties first; printable (the print styles drop the
+    chrome)."""
     if role not in kb.corpus.roles:
         raise HTTPException(404, f"unknown role {role!r}: choose one from the list of roles")
-    duties = kb.duties(role, parse_edition(edition), include_general)
-    params = {"edition": edition, "include_general": "true" if include_general else ""}
+    duties = kb.duties(role, parse_edition(edition), include_general, document=document or None)
+    params = {"document": document, "edition": edition, "include_general": "true" if include_general else ""}
     context = {
         "title": f"Duties: {duties['label']}",
         "nav": "duties",
@@ -256,8 +328,9 @@ def duties_page(
         "d": duties,
         "roles": kb.corpus.roles,
         "edition": edition,
+        "document": document,
         "include_general": include_general,
-        "options": {"edition": edition_options(kb)},
+        "options": {"document": document_options(kb), "edition": edition_options(kb)},
         "twin": twin(f"/api/roles/{role}/duties", {**params, "limit": kb.settings.max_page}),
     }
     return page(request, "duties.html", context)

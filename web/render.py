@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from api.errors import where
-from kb.corpus import chapter_name
+from kb.corpus import WT, chapter_name, document_style
 from kb.handout import drift_words, figure, long_date
 from kb.index import IndexMissing
 from kb.search import QueryError
@@ -49,9 +49,9 @@ def badge(provision: dict[str, Any]) -> tuple[str, str]:
     return BADGES[provision["force"]]
 
 
-def chapter_heading(number: str, title: str) -> str:
-    """``Chapter 3: Providing help``; chapter 0 is the introduction and letters are appendices."""
-    name = chapter_name(number, long=True)
+def chapter_heading(number: str, title: str, document: str = WT.key) -> str:
+    """``Chapter 3: Providing help``, ``Part 2: ...``, ``Annex C: ...``: as the document names them."""
+    name = chapter_name(number, long=True, document=document_style(document))
     return name if title == name else f"{name}: {title}"
 
 
@@ -91,12 +91,28 @@ def twin(path: str, params: dict[str, Any]) -> str:
 
 
 def edition_options(kb: Knowledge, everything: bool = False) -> list[tuple[str, str]]:
-    """Editions newest first, the current one marked, for a select ('' is the current one)."""
-    current = kb.corpus.current_edition
-    years = [
-        (str(y), f"{y}" + (" (current)" if y == current else "")) for y in sorted(kb.corpus.editions)[::-1]
-    ]
-    return [("", f"Current ({current})"), *years, *([("all", "All editions")] if everything else [])]
+    """Edition years newest first, each with the documents that have it and the current ones marked,
+    for a select ('' is the edition in force of each document)."""
+    corpus = kb.corpus
+    current = {key for key in corpus.current_editions()}
+    years = sorted({year for _, year in corpus.editions}, reverse=True)
+
+    def label(year: int) -> str:
+        names = [
+            corpus.documents[doc].short + (" (current)" if (doc, year) in current else "")
+            for doc in corpus.documents
+            if (doc, year) in corpus.editions
+        ]
+        return f"{year}: {', '.join(names)}"
+
+    in_force = ", ".join(f"{corpus.documents[d].short} {y}" for d, y in corpus.current_editions())
+    options = [("", f"In force ({in_force})"), *((str(y), label(y)) for y in years)]
+    return options + ([("all", "All editions")] if everything else [])
+
+
+def document_options(kb: Knowledge) -> list[tuple[str, str]]:
+    """Every document, for a select ('' is all of them)."""
+    return [("", "All documents"), *((k, f"{d.short}: {d.title}") for k, d in kb.corpus.documents.items())]
 
 
 def role_options(kb: Knowledge, blank: str) -> list[tuple[str, str]]:
