@@ -358,7 +358,7 @@ class Searcher:
         if pool == 0:
             return []
         fused: dict[int, float] = {}
-        for ranking in (self._dense(index, q, scope, pool), self._sparse(index, mask, q, pool)):
+        for ranking in (self._dense(index, mask, q, pool), self._sparse(index, mask, q, pool)):
             for rank, position in enumerate(ranking):
                 fused[position] = fused.get(position, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
         best = sorted(fused.items(), key=lambda item: (-item[1], index.provisions[item[0]].uid))[: q.limit]

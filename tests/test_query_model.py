@@ -68,7 +68,8 @@ def test_rankings_are_the_same_with_either_encoder(
 
 
 def test_exact_dense_ranking_matches_chroma(real_knowledge: Knowledge) -> None:
-    """The matrix is the vectors the build gave Chroma, and ranks as Chroma's index does."""
+    """The matrix holds the very vectors the build gave Chroma, and its exact ranking is what Chroma's
+    approximate (HNSW) index finds at the top; deeper down HNSW may miss a neighbour, exact search not."""
     from kb.index import chroma_client, collection_name
 
     settings = real_knowledge.settings
@@ -76,10 +77,12 @@ def test_exact_dense_ranking_matches_chroma(real_knowledge: Knowledge) -> None:
     collection = chroma_client(settings, index.build / "chroma").get_collection(
         collection_name(settings, index.build.name)
     )
+    stored = collection.get(include=["embeddings"])
+    assert np.array_equal(np.asarray(stored["embeddings"], dtype=np.float32), index.vectors(stored["ids"]))
     for text in dev_statements()[:60]:
         vector = real_knowledge.searcher.embed_query(text)
-        found = collection.query(query_embeddings=[vector.tolist()], n_results=50, include=[])["ids"][0]
-        exact = np.argsort(-(index.matrix @ vector), kind="stable")[:50]
+        found = collection.query(query_embeddings=[vector.tolist()], n_results=10, include=[])["ids"][0]
+        exact = np.argsort(-(index.matrix @ vector), kind="stable")[:10]
         assert [index.provisions[i].uid for i in exact] == found, text
 
 
