@@ -78,7 +78,7 @@ def test_exact_dense_ranking_matches_chroma(real_knowledge: Knowledge) -> None:
         collection_name(settings, index.build.name)
     )
     stored = collection.get(include=["embeddings"])
-    assert np.array_equal(np.asarray(stored["embeddings"], dtype=np.float32), index.vectors(stored["ids"]))
+    assert np.allclose(stored["embeddings"], index.vectors(stored["ids"]), atol=1e-6)
     for text in dev_statements()[:60]:
         vector = real_knowledge.searcher.embed_query(text)
         found = collection.query(query_embeddings=[vector.tolist()], n_results=10, include=[])["ids"][0]
