@@ -35,7 +35,7 @@ from kb.stats import editions_json
 KEY = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"  # provision, flowchart and role keys (docs/corpus-format.md)
 EditionParam = Annotated[
     str | None,
-    Q(max_length=8, description="Edition year; default the current one.", examples=["2018"]),
+    Q(max_length=8, description="Edition year; default the current one.", examples=["2023"]),
 ]
 DocumentParam = Annotated[
     str | None,
@@ -54,7 +54,7 @@ class DeadlinesRequest(BaseModel):
 
     flow: str = Field(max_length=100, examples=["referral"])
     start: date = Field(alias="from", examples=["2023-12-22"])
-    edition: int | None = Field(None, examples=[2018])
+    edition: int | None = Field(None, examples=[2023])
     actual: dict[str, date] = Field(default_factory=dict, examples=[{"decision": "2023-12-28"}])
     local: str | None = Field(None, max_length=100, examples=[None])
 
@@ -161,7 +161,7 @@ def create_app(settings: Settings | None = None, knowledge: Knowledge | None = N
         at a time: `total` says how many there are."""
         return kb.duties(role, parse_edition(edition), include_general, offset, limit, document)
 
-    EditionPath = Annotated[int, P(ge=1900, le=2100, examples=[2018])]
+    EditionPath = Annotated[int, P(ge=1900, le=2100, examples=[2023])]
     KeyPath = Annotated[str, P(max_length=100, pattern=KEY, examples=["referral-decision"])]
 
     @app.get("/api/provisions/{edition}/{key}", **documented(schemas.Provision, "The provision"))

@@ -34,7 +34,7 @@ HANDOUT_CSP = (
 )
 EXAMPLE = {
     "title": "A referral over Christmas",
-    "edition": 2018,
+    "edition": 2023,
     "flow": "referral",
     "child": {"name": "Alex Example", "age": 7, "needs": "Fictional child for a training session"},
     "agencies": [{"name": "Riverside Primary School", "role": "dsl"}],

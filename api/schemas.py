@@ -164,6 +164,7 @@ class FlowchartSummary(Strict):
     key: str
     title: str
     edition: int
+    derived: bool = Field(description="Built from the text: no printed chart of the process was found")
     steps: int
 
 
@@ -186,7 +187,9 @@ class Flowchart(Strict):
     title: str
     edition: int
     start: str = Field(description="The step a case's start date is the date of")
+    derived: bool = Field(description="Built from the text: no printed chart of the process was found")
     source: dict[str, Any]
+    note: str = Field(description="Whether the chart follows the printed one or the text")
     steps: list[Step]
 
 

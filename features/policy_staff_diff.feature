@@ -32,7 +32,7 @@ Feature: Policy staff see what a new edition of the guidance changed
     Then every change listed is a reclassification or a timescale change
 
   Scenario: Where a local procedure departs from the national flowcharts
-    When I compare edition 2018 with the local overlay "example-area"
+    When I compare edition 2018 with the local overlay "example-area-2018"
     Then each local timescale listed differs from the national figure in the 2018 flowchart
     And each local note is listed
 

@@ -334,7 +334,8 @@ def flow_list(edition: EditionOpt = None, as_json: JsonOpt = False) -> None:
     if not charts:
         out.print("this edition has no flowcharts for managing individual cases")
     for c in charts:
-        out.print(f"[bold]{c.key}[/bold]  {c.title} (WT {c.edition}, {len(c.steps)} steps)")
+        derived = ", derived from the text" if c.derived else ""
+        out.print(f"[bold]{c.key}[/bold]  {c.title} (WT {c.edition}, {len(c.steps)} steps{derived})")
 
 
 @flow_app.command("show")
@@ -345,6 +346,8 @@ def flow_show(key: str, edition: EditionOpt = None, as_json: JsonOpt = False) ->
         print(json.dumps(chart.to_dict(), indent=2))
         return
     out.print(f"[bold]{chart.title}[/bold] (WT {chart.edition})")
+    if chart.note:
+        out.print(f"[dim]{chart.note}[/dim]", highlight=False)
     for n, step in enumerate(chart.steps, 1):
         out.print(f"{n}. [bold]{step.title}[/bold] [dim]({step.id})[/dim]", highlight=False)
         if step.timescale:

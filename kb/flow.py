@@ -15,7 +15,7 @@ from kb.problems import Problem, rel
 from kb.timescale import CALENDAR_UNITS, Timescale, TimescaleError, parse_timescale
 
 STEP_KEYS = {"id", "title", "roles", "provisions", "next", "within", "from", "note", yamlfile.LINE}
-CHART_KEYS = {"key", "title", "start", "steps", "source", "note", yamlfile.LINE}
+CHART_KEYS = {"key", "title", "start", "derived", "steps", "source", "note", yamlfile.LINE}
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ class Flowchart:
     steps: tuple[Step, ...]
     source: dict[str, Any]
     start: str  # the step a case's start date (`wtkb due --from`) is the date of
+    derived: bool = False  # built from the text: no printed chart of the process was found
+    note: str = ""  # whether the chart is transcribed from the printed one or built from the text
 
     def step(self, step_id: str) -> Step:
         found = next((s for s in self.steps if s.id == step_id), None)
@@ -55,7 +57,13 @@ class Flowchart:
 
     def summary(self) -> dict[str, Any]:
         """The list entry `wtkb flow list --json` prints and GET /api/flowcharts returns."""
-        return {"key": self.key, "title": self.title, "edition": self.edition, "steps": len(self.steps)}
+        return {
+            "key": self.key,
+            "title": self.title,
+            "edition": self.edition,
+            "derived": self.derived,
+            "steps": len(self.steps),
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,7 +71,9 @@ class Flowchart:
             "title": self.title,
             "edition": self.edition,
             "start": self.start,
+            "derived": self.derived,
             "source": self.source,
+            "note": self.note,
             "steps": [
                 {
                     "id": s.id,
@@ -235,6 +245,8 @@ def load_flowchart(
     start = str(raw.get("start") or (steps[0].id if steps else ""))
     if steps and start not in {st.id for st in steps}:
         problems.append(Problem(where, 1, f"'start' names no step: {start!r}"))
+    if not isinstance(raw.get("derived", False), bool):
+        problems.append(Problem(where, 1, "'derived' is true or false"))
     if problems:
         return None, problems
     chart = Flowchart(
@@ -244,5 +256,7 @@ def load_flowchart(
         tuple(steps),
         yamlfile.strip_lines(raw.get("source") or {}),
         start,
+        raw.get("derived", False),
+        str(raw.get("note") or ""),
     )
     return chart, []

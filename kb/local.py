@@ -40,6 +40,17 @@ class Overlay:
         return next((r for r in self.rules if (r.flow, r.step) == (flow, step)), None)
 
 
+def edition_mismatch(area: str, overlays: dict[str, Overlay], edition: int, what: str) -> str | None:
+    """Why an area's overlay cannot adapt ``what`` (of ``edition``), naming both editions and the areas
+    that do adapt it; None when the editions agree. A silent mix of editions would give wrong dates."""
+    adapted = overlays[area].edition
+    if adapted == edition:
+        return None
+    fitting = sorted(a for a, o in overlays.items() if o.edition == edition)
+    hint = f"use one of: {', '.join(fitting)}" if fitting else f"no local area adapts WT {edition}"
+    return f"local area {area!r} adapts WT {adapted}, but {what} is WT {edition} ({hint})"
+
+
 def _rule(
     raw: dict[str, Any], where: str, charts: dict[str, Flowchart]
 ) -> tuple[LocalRule | None, list[Problem]]:

@@ -25,6 +25,7 @@ import yaml
 
 from kb import yamlfile
 from kb.flow import Flowchart, FlowError, Step, Walk, walk
+from kb.local import edition_mismatch
 from kb.problems import Problem, rel
 from kb.search import QueryError, provision_json
 from kb.service import Knowledge, check_dates
@@ -283,10 +284,10 @@ def _charts(r: _Reader, kb: Knowledge, raw: dict[str, Any], lines: dict[str, int
     if local is not None and overlay is None:
         known = ", ".join(sorted(kb.corpus.overlays)) or "none"
         r.problem(lines.get("local", 1), f"unknown local area {shown(local)}; known: {known}")
-    elif overlay is not None and overlay.edition != edition:
-        r.problem(
-            lines.get("local", 1), f"local area {local!r} adapts edition {overlay.edition}, not {edition}"
-        )
+    elif overlay is not None:
+        mismatch = edition_mismatch(local, kb.corpus.overlays, edition, "this scenario")
+        if mismatch:
+            r.problem(lines.get("local", 1), mismatch)
     return charts
 
 
@@ -573,7 +574,7 @@ def shipped(kb: Knowledge) -> list[dict[str, Any]]:
     """The scenarios shipped in the scenarios folder, each with its problems if it has any."""
     folder: Path = kb.settings.scenarios_dir
     listed = []
-    for path in sorted(folder.glob("*.yaml")):
+    for path in sorted(folder.glob("*.yaml"), key=lambda p: p.stem):  # a case's 2023 version before its -2018
         entry: dict[str, Any] = {
             "name": path.stem,
             "title": None,

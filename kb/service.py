@@ -18,6 +18,7 @@ from kb.duties import duties_for
 from kb.embed import Embedder
 from kb.flow import Flowchart, FlowError
 from kb.index import EMBEDDINGS, EmbeddingCache, embed_all
+from kb.local import edition_mismatch
 from kb.search import Hit, Query, QueryError, Searcher, edition_scope, parse_document, provision_json
 from kb.settings import Settings
 from kb.statutory import Calibration
@@ -182,9 +183,9 @@ class Knowledge:
             if overlay is None:
                 known = ", ".join(sorted(self.corpus.overlays)) or "none"
                 raise QueryError(f"unknown local area {local!r}; known: {known}")
-            if overlay.edition != chart.edition:
-                adapted = overlay.edition
-                raise QueryError(f"local area {local!r} adapts edition {adapted}, not {chart.edition}")
+            mismatch = edition_mismatch(local, self.corpus.overlays, chart.edition, "the flowchart")
+            if mismatch:
+                raise QueryError(mismatch)
         check_dates([start, *(actual or {}).values()], self.settings.max_dates)
         try:
             rows = deadlines(chart, start, actual, overlay)

@@ -9,6 +9,7 @@ The app runs under uvicorn on a free loopback port, over the bundled corpus with
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -245,7 +246,7 @@ def test_provision_page_leads_to_other_editions_and_flowcharts(
     expect(page.locator(":target")).to_contain_text("Step")  # lands on the step that cites it
     page.go_back()
     page.get_by_role("link", name="WT 2023:").click()
-    assert page.url.endswith("/provisions/2023/referral-decision")
+    assert page.url.endswith("/provisions/wt/2023/referral-decision")
 
 
 def test_checker_gives_its_verdict_in_place(page: Page, base_url: str, shots: Path) -> None:
@@ -264,7 +265,7 @@ def test_keyboard_only_checker(page: Page, base_url: str) -> None:
     page.goto(base_url + "/statutory")
     tab_to(page, "el.id === 'statement'")
     page.keyboard.type("schools must refer concerns to children's social care")
-    for field in ("edition", "role"):
+    for field in ("document", "edition", "role"):
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.id") == field
     page.keyboard.press("Tab")
@@ -287,30 +288,48 @@ def test_duties_for_schools_print_without_the_page_chrome(page: Page, base_url: 
 
 
 def test_flowchart_links_its_steps_and_works_out_due_dates(page: Page, base_url: str, shots: Path) -> None:
+    """The flowcharts page leads with the current edition (WT 2023): its referral chart, its provisions,
+    and the README's example worked out with no edition named anywhere."""
     page.goto(base_url + "/flowcharts")
     page.get_by_role("link", name="Action taken when a child is referred").first.click()
-    chart = api(page, base_url, "/api/flowcharts/referral?edition=2018")
+    page.wait_for_url("**/flowcharts/referral?edition=2023")
+    chart = api(page, base_url, "/api/flowcharts/referral")
+    assert chart["edition"] == 2023
     expect(page.locator("svg .wtkb-flow__step")).to_have_count(len(chart["steps"]))
     expect(page.locator("ol.wtkb-steps > li")).to_have_count(len(chart["steps"]))
+    expect(page.locator("#chart-note")).to_contain_text("Built from the 2023 text")
     accessible(page, "flowchart", shots, focus="svg.wtkb-flow")
     page.locator("svg a").first.click()
-    page.wait_for_url("**/provisions/2018/**")
+    page.wait_for_url("**/provisions/2023/**")
     page.go_back()
     page.get_by_label("Date of step 2").fill("2023-12-22")
     page.get_by_role("button", name="Work out due dates").click()
-    due = api(
-        page, base_url, "/api/deadlines", data={"flow": "referral", "from": "2023-12-22", "edition": 2018}
-    )
+    due = api(page, base_url, "/api/deadlines", data={"flow": "referral", "from": "2023-12-22"})
     decision = next(s for s in due["steps"] if s["step"] == "decision")
-    expect(page.get_by_role("row", name=decision["title"])).to_contain_text(long_date(decision["due"]))
+    assert (due["edition"], decision["due"]) == (2023, "2023-12-27")
+    expect(page.get_by_role("row", name=decision["title"])).to_contain_text("Wednesday 27 December 2023")
     accessible(page, "flowchart-due-dates", shots, focus="#due-dates")
+
+
+def test_a_derived_2023_chart_says_so_and_counts_over_a_bank_holiday(
+    page: Page, base_url: str, shots: Path
+) -> None:
+    page.goto(base_url + "/flowcharts")
+    page.get_by_role("link", name="Learning from a serious child safeguarding incident").click()
+    expect(page.get_by_text("Derived from the text", exact=True)).to_be_visible()
+    page.get_by_label("Date of step 1").fill("2024-05-02")
+    page.get_by_role("button", name="Work out due dates").click()
+    chart = api(page, base_url, "/api/flowcharts/serious-incident")
+    notify = next(s for s in chart["steps"] if s["id"] == "notify-panel")
+    expect(page.get_by_role("row", name=notify["title"])).to_contain_text(long_date("2024-05-10"))
+    accessible(page, "flowchart-derived", shots, focus="h1")
 
 
 def test_scenario_builder_runs_an_edited_scenario_and_downloads_the_handout(
     page: Page, base_url: str, shots: Path
 ) -> None:
     page.goto(base_url + "/scenarios")
-    page.get_by_role("link", name="Ellie: from a school's referral").click()
+    page.get_by_role("link", name=re.compile(r"^Ellie: from a school's referral.*\(WT 2023\)$")).click()
     expect(page.get_by_role("heading", name="Where the case drifted")).to_be_visible()
     accessible(page, "scenarios", shots)
     editor = page.get_by_label("Scenario (YAML)")
@@ -349,7 +368,7 @@ def test_a_bad_address_gets_a_friendly_page(page: Page, base_url: str, shots: Pa
     response = page.goto(base_url + "/provisions/2018/no-such-provision")
     assert response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
-    expect(page.locator("main")).to_contain_text("edition 2018 has no provision 'no-such-provision'")
+    expect(page.locator("main")).to_contain_text("edition wt/2018 has no provision 'no-such-provision'")
     accessible(page, "error", shots)
 
 
@@ -371,7 +390,7 @@ def test_search_checker_and_calculator_work_without_javascript(nojs: Page, base_
     page.get_by_role("button", name="Check the statement").click()
     expect(page.locator("#verdict-title")).to_be_visible()
 
-    page.goto(base_url + "/flowcharts/child-protection-conference?edition=2018")
+    page.goto(base_url + "/flowcharts/child-protection-conference")  # the current edition's
     page.get_by_label("Date of step 1").fill("2024-01-26")
     page.get_by_role("button", name="Work out due dates").click()
     expect(page.locator("#due-dates")).to_be_visible()

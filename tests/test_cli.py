@@ -102,3 +102,26 @@ def test_stats_counts_and_coverage(tmp_path: Path) -> None:
     assert (coverage[0]["printed"], coverage[0]["cited"], coverage[0]["percent"]) == ("10-14", 4, 80.0)
     table = wtkb(settings, "stats", "--coverage").stdout
     assert "WT 2023" in table and "10-14" in table and "4/5 (80%)" in table
+
+
+def test_the_readme_due_date_example_needs_no_edition(real_settings: Settings) -> None:
+    """`wtkb due --flow referral --from 2023-12-22` follows the edition in force (WT 2023): the decision
+    on a referral received on Friday 22 December 2023 is due on Wednesday 27 December."""
+    result = wtkb(real_settings, "due", "--flow", "referral", "--from", "2023-12-22", "--json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    decision = next(s for s in answer["steps"] if s["step"] == "decision")
+    assert (answer["edition"], decision["due"], decision["origin"]) == (2023, "2023-12-27", "national")
+    printed = wtkb(real_settings, "due", "--flow", "referral", "--from", "2023-12-22")
+    assert printed.returncode == 0 and "2023-12-27" in printed.stdout
+
+
+def test_an_overlay_of_another_edition_is_refused_naming_both(real_settings: Settings) -> None:
+    for args, message in [
+        ([], "local area 'example-area-2018' adapts WT 2018, but the flowchart is WT 2023"),
+        (["--edition", "2018"], "local area 'example-area' adapts WT 2023, but the flowchart is WT 2018"),
+    ]:
+        area = "example-area" if args else "example-area-2018"
+        base = ["due", "--flow", "strategy-discussion", "--from", "2024-03-29", "--local", area]
+        result = wtkb(real_settings, *base, *args)
+        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr

@@ -251,7 +251,7 @@ def test_successions_name_the_provisions_they_replace(corpus: Corpus) -> None:
     )
 
 
-@pytest.mark.parametrize("edition", [2018, 2013])
+@pytest.mark.parametrize("edition", [2023, 2018, 2013])
 def test_the_referral_decision_on_a_friday_before_christmas(corpus: Corpus, edition: int) -> None:
     """The issue's own example: referral received Friday 22 December 2023, decision due Wednesday 27th."""
     from datetime import date
@@ -261,3 +261,64 @@ def test_the_referral_decision_on_a_friday_before_christmas(corpus: Corpus, edit
     chart = corpus.flowcharts[(edition, "referral")]
     rows = {r.step.id: r for r in deadlines(chart, date(2023, 12, 22))}
     assert rows["decision"].due == date(2023, 12, 27)
+
+
+# (flowchart, step, within, from) for every timed step of the 2023 charts; nothing else is timed
+FLOW_TIMESCALES_2023 = {
+    ("referral", "decision"): ("1 working day", "referral-received"),
+    ("assessment", "assessment"): ("45 working days", "referral-received"),
+    ("strategy-discussion", "convene-icpc"): ("15 working days", "strategy-discussion"),
+    ("child-protection-conference", "first-core-group"): ("10 working days", "initial-conference"),
+    ("child-protection-conference", "first-review"): ("3 months", "initial-conference"),
+    ("child-protection-conference", "later-review"): ("6 months", "first-review"),
+    ("serious-incident", "notify-panel"): ("5 working days", "aware-of-incident"),
+}
+
+
+def test_the_2023_flowcharts_time_only_what_their_provisions_set(corpus: Corpus) -> None:
+    """Every timed step of a 2023 chart carries the figure of a provision it links to; no other step
+    (the rapid review, the child death review) gets a time limit the 2023 text was not seen to set."""
+    timed = {}
+    for (year, key), chart in corpus.flowcharts.items():
+        if year != 2023:
+            continue
+        for step in chart.steps:
+            assert step.provisions, f"{key}/{step.id} links to no provision"
+            if step.timescale:
+                timed[(key, step.id)] = (step.timescale.within, step.timescale.start)
+                figures = {
+                    corpus.get(2023, k).timescale.within
+                    for k in step.provisions
+                    if corpus.get(2023, k).timescale
+                }
+                assert step.timescale.within in figures, f"{key}/{step.id}"
+    assert timed == FLOW_TIMESCALES_2023
+
+
+def test_the_2023_source_records_every_chart_and_pins_numbers_only_where_a_page_prints_them(
+    corpus: Corpus,
+) -> None:
+    recorded = {c["key"]: c for c in corpus.edition(2023).source["flowcharts"]}
+    charts = {key: chart for (year, key), chart in corpus.flowcharts.items() if year == 2023}
+    assert set(recorded) == set(charts)
+    assert recorded["immediate-protection"]["printed"] == {"number": 3, "title": "Immediate protection"}
+    for key, entry in recorded.items():
+        if entry["printed"] and entry["printed"]["number"]:
+            assert entry["confirmed_by"], key
+        assert charts[key].note, key
+        assert charts[key].derived == (key in {"serious-incident", "child-death-review"}), key
+
+
+def test_the_2023_corpus_findings_stay_resolved(corpus: Corpus) -> None:
+    """Issue 15: the first core group rests on the same basis as the other conference provisions, the
+    review conference decision keeps no local-procedure sentence, and the unsourced EPO note is gone."""
+    lassa = "Local Authority Social Services Act 1970, s.7"
+    for key in (
+        "icpc-timescale",
+        "first-core-group",
+        "first-review-conference",
+        "subsequent-review-conferences",
+    ):
+        assert corpus.get(2023, key).basis == lassa, key
+    assert "category" not in corpus.get(2023, "review-conference-decision").text
+    assert corpus.get(2023, "emergency-protection-order-explained") is None

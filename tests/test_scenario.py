@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from kb.deadlines import deadlines
 from kb.handout import STYLE_SOURCE, render
-from kb.scenario import ScenarioInvalid, check_scenario, load_scenario, run_scenario
+from kb.scenario import ScenarioInvalid, check_scenario, load_scenario, run_scenario, shipped
 from kb.service import Knowledge
 from kb.settings import Settings
 from tests.test_cli import wtkb
@@ -33,7 +33,7 @@ SHIPPED = sorted(p.stem for p in Settings().scenarios_dir.glob("*.yaml"))
 
 BASE = """\
 title: A referral over Christmas
-edition: 2018
+edition: 2023
 flow: [referral, strategy-discussion]
 child: {name: Alex Example, age: 7, needs: A fictional child for the tests}
 agencies:
@@ -78,8 +78,24 @@ def steps_of(result: dict) -> dict[tuple[str, str], dict]:
     ("old", "new", "expected"),
     [
         ("title: A", "colour: red\ntitle: A", "case.yaml:1: unknown scenario field 'colour'"),
-        ("edition: 2018", "edition: 2023", "case.yaml:3: edition 2023 has no flowchart 'referral'"),
-        ("edition: 2018", "edition: 2018\nlocal: atlantis", "case.yaml:3: unknown local area 'atlantis'"),
+        (
+            "flow: [referral, strategy-discussion]",
+            "flow: [referral, strategy-discussion]\nedition: 2018\nflow: serious-incident",
+            "edition 2018 has no flowchart 'serious-incident'",
+        ),
+        ("edition: 2023", "edition: 2023\nlocal: atlantis", "case.yaml:3: unknown local area 'atlantis'"),
+        (  # an overlay of another edition is refused, both ways, never silently mixed
+            "edition: 2023",
+            "edition: 2023\nlocal: example-area-2018",
+            "case.yaml:3: local area 'example-area-2018' adapts WT 2018, but this scenario is WT 2023 "
+            "(use one of: example-area)",
+        ),
+        (
+            "edition: 2023",
+            "edition: 2018\nlocal: example-area",
+            "case.yaml:3: local area 'example-area' adapts WT 2023, but this scenario is WT 2018 "
+            "(use one of: example-area-2018)",
+        ),
         ("age: 7", "age: 18", "case.yaml:4: child age must be a whole number of years from 0 to 17"),
         ("role: dsl", "role: wizard", "case.yaml:6: unknown role 'wizard'"),
         ("who: Riverside Primary School", "who: Hogwarts", "case.yaml:9: 'who' names 'Hogwarts'"),
@@ -210,7 +226,7 @@ def test_each_cited_provision_comes_with_its_status_force_and_basis(kb: Knowledg
     cited_by_steps = {key for stage in result["stages"] for s in stage["steps"] for key in s["provisions"]}
     assert set(cited) == cited_by_steps
     decision = cited["referral-decision"]
-    source = kb.corpus.get(2018, "referral-decision")
+    source = kb.corpus.get(2023, "referral-decision")
     assert (decision["status"], decision["force"], decision["basis"]) == (
         source.status,
         source.force,
@@ -221,12 +237,19 @@ def test_each_cited_provision_comes_with_its_status_force_and_basis(kb: Knowledg
 
 @pytest.mark.parametrize(
     ("name", "flow", "step", "due"),
-    [  # every due date the shipped scenarios state in their prose
-        ("referral-to-icpc", "referral", "decision", "2023-12-27"),
-        ("referral-to-icpc", "strategy-discussion", "convene-icpc", "2024-01-22"),
-        ("immediate-protection", "strategy-discussion", "convene-icpc", "2024-04-15"),
-        ("review-conference", "child-protection-conference", "first-review", "2024-05-03"),
-        ("review-conference", "child-protection-conference", "later-review", "2024-11-08"),
+    [  # every due date the shipped scenarios state in their prose, for WT 2023 and the 2018 history
+        *[
+            (name + suffix, flow, step, due)
+            for suffix in ("", "-2018")
+            for name, flow, step, due in [
+                ("referral-to-icpc", "referral", "decision", "2023-12-27"),
+                ("referral-to-icpc", "strategy-discussion", "convene-icpc", "2024-01-22"),
+                ("immediate-protection", "strategy-discussion", "convene-icpc", "2024-04-15"),
+                ("review-conference", "child-protection-conference", "first-review", "2024-05-03"),
+                ("review-conference", "child-protection-conference", "later-review", "2024-11-08"),
+            ]
+        ],
+        ("serious-incident", "serious-incident", "notify-panel", "2024-05-10"),  # over the May bank holiday
     ],
 )
 def test_the_shipped_scenarios_prose_matches_the_library(
@@ -235,6 +258,15 @@ def test_the_shipped_scenarios_prose_matches_the_library(
     path = kb.settings.scenarios_dir / f"{name}.yaml"
     result = run_scenario(kb, path.read_text(encoding="utf-8"), str(path))
     assert steps_of(result)[(flow, step)]["due"] == due
+
+
+def test_the_current_scenarios_run_on_the_current_edition(kb: Knowledge) -> None:
+    """Each shipped scenario has a 2023 version; the 2018 ones are kept, named for their edition."""
+    editions = {s["name"]: s["edition"] for s in shipped(kb)}
+    for name, edition in editions.items():
+        assert edition == (2018 if name.endswith("-2018") else kb.corpus.current_edition), name
+    assert {n.removesuffix("-2018") for n in editions if n.endswith("-2018")} < set(editions)
+    assert "serious-incident" in editions
 
 
 def test_every_shipped_scenario_shows_drift(kb: Knowledge) -> None:
@@ -246,19 +278,23 @@ def test_every_shipped_scenario_shows_drift(kb: Knowledge) -> None:
 # ---------------------------------------------------------------- the example overlay
 
 
-def test_the_example_overlay_is_labelled_fictional(kb: Knowledge) -> None:
-    overlay = kb.corpus.overlays["example-area"]
-    assert overlay.edition == 2018 and "fictional" in overlay.title.lower()
+@pytest.mark.parametrize(("area", "edition"), [("example-area", 2023), ("example-area-2018", 2018)])
+def test_the_example_overlay_is_labelled_fictional(kb: Knowledge, area: str, edition: int) -> None:
+    overlay = kb.corpus.overlays[area]
+    assert overlay.edition == edition and "fictional" in overlay.title.lower()
     assert overlay.provenance["fictional"] is True and "made up" in overlay.provenance["note"]
     assert not [p for p in kb.corpus.problems if "local/" in p.path]
 
 
-def test_the_example_overlay_changes_only_the_due_dates_it_names(kb: Knowledge) -> None:
-    overlay = kb.corpus.overlays["example-area"]
+@pytest.mark.parametrize(("area", "edition"), [("example-area", 2023), ("example-area-2018", 2018)])
+def test_the_example_overlay_changes_only_the_due_dates_it_names(
+    kb: Knowledge, area: str, edition: int
+) -> None:
+    overlay = kb.corpus.overlays[area]
     timed = {(r.flow, r.step) for r in overlay.rules if r.timescale}
     assert timed, "the example overlay should set at least one local timescale"
     changed = set()
-    for chart in kb.flowcharts(2018):
+    for chart in kb.flowcharts(edition):
         start = date(2024, 3, 28)
         actual = {step.id: start for step in chart.steps if step.timescale is None}  # every anchor dated
         national = deadlines(chart, start, actual)
@@ -266,11 +302,11 @@ def test_the_example_overlay_changes_only_the_due_dates_it_names(kb: Knowledge) 
         for n, lo in zip(national, local, strict=True):
             if n.due != lo.due:
                 changed.add((chart.key, lo.step.id))
-                assert lo.origin == "local: example-area"
+                assert lo.origin == f"local: {area}"
     assert changed == timed
-    rows = {r.step.id: r for r in deadlines(kb.flowchart("strategy-discussion", 2018), date(2024, 3, 29))}
+    rows = {r.step.id: r for r in deadlines(kb.flowchart("strategy-discussion", edition), date(2024, 3, 29))}
     assert rows["convene-icpc"].due == date(2024, 4, 22)  # national: 15 working days over Easter Monday
-    local = deadlines(kb.flowchart("strategy-discussion", 2018), date(2024, 3, 29), None, overlay)
+    local = deadlines(kb.flowchart("strategy-discussion", edition), date(2024, 3, 29), None, overlay)
     assert {r.step.id: r.due for r in local}["convene-icpc"] == date(2024, 4, 15)
 
 
@@ -389,3 +425,17 @@ def test_errors_quote_what_was_sent_only_briefly(client: TestClient) -> None:
     response = client.post("/api/scenarios/run", json={**body, "events": events})
     assert response.status_code == 422 and "must be a date written YYYY-MM-DD" in response.json()["detail"]
     assert response.text.count("<b>") < 20  # 5,000 were sent
+
+
+def test_the_api_and_pages_default_to_the_current_editions_flowcharts(client: TestClient) -> None:
+    """With no edition, POST /api/deadlines, GET /api/flowcharts and the flowcharts page use WT 2023."""
+    due = client.post("/api/deadlines", json={"flow": "referral", "from": "2023-12-22"}).json()
+    decision = next(s for s in due["steps"] if s["step"] == "decision")
+    assert (due["edition"], decision["due"]) == (2023, "2023-12-27")
+    listed = client.get("/api/flowcharts").json()
+    assert {c["edition"] for c in listed} == {2023}
+    assert {c["key"] for c in listed if c["derived"]} == {"serious-incident", "child-death-review"}
+    page = client.get("/flowcharts").text
+    assert page.index("WT 2023") < page.index("WT 2018")
+    derived = client.get("/flowcharts/serious-incident").text
+    assert "Derived from the text" in derived and "WT 2023 flowchart" in derived
