@@ -50,6 +50,16 @@ def first_evidence(answer: dict, key: str) -> None:
     )
 
 
+@then(parsers.parse('the first piece of evidence is "{key}" from "{cited}"'))
+def first_evidence_from(answer: dict, key: str, cited: str) -> None:
+    first = verdict(answer)["evidence"][0]
+    assert first["key"] == key
+    assert (
+        first["citation"]["text"].startswith(cited)
+        and first["citation"]["text"] in verdict(answer)["explanation"]
+    )
+
+
 @then(parsers.parse('the explanation says "{words}"'))
 def explanation_says(answer: dict, words: str) -> None:
     assert words in verdict(answer)["explanation"]
