@@ -23,7 +23,7 @@ from api import schemas
 from api.deps import KnowledgeDep
 from api.docs import add_docs
 from api.errors import add_error_handlers
-from api.health import log_readiness
+from api.health import log_readiness, warm_up
 from api.middleware import BodyLimit, CorpusCaching, SecurityHeaders
 from api.schemas import ERRORS, documented
 from kb.corpus import FORCES, STATUSES
@@ -61,8 +61,10 @@ class DeadlinesRequest(BaseModel):
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start even without a usable index, saying in the log what to run."""
+    """Start even without a usable index, saying in the log what to run; with one, load everything
+    a search needs before the server accepts connections."""
     log_readiness(app.state.knowledge)
+    warm_up(app.state.knowledge)
     yield
 
 

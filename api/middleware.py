@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import anyio
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -152,14 +151,15 @@ class CorpusCaching:
         self.knowledge = knowledge
         self.cache_control = f"public, max-age={max_age}"
         self._fixed: str | None = None
+        # Starlette builds its middleware on the first ASGI event, which under uvicorn is the
+        # lifespan startup: hashing here keeps the work off the first request.
+        self.fixed_version()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         if scope["type"] != "http" or not path.startswith(HANDLED):
             await self.app(scope, receive, send)
             return
-        if self._fixed is None:  # first request: hash the corpus off the event loop
-            await anyio.to_thread.run_sync(self.fixed_version)
         cacheable = scope["method"] == "GET" and path.startswith(CACHED_PREFIX) and not path.startswith(LIVE)
         etag = self.etag(scope) if cacheable else None
         if etag and etag in if_none_match(Headers(scope=scope)):

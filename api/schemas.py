@@ -225,7 +225,14 @@ class Health(Strict):
     index: str | None = Field(description="The live index build id")
     index_model: str | None = Field(description="The model the live index was built with")
     model: str = Field(description="The model this server embeds queries with")
+    query_encoder: Literal["onnx", "sentence-transformers"] | None = Field(
+        description="onnx: the build's exported query model; sentence-transformers: a build without one"
+    )
     provisions: int = Field(description="Provisions in the corpus")
     provisions_per_edition: dict[str, int] = Field(description="Provisions per edition in the live index")
     corpus_problems: int
     editions: list[str] = Field(examples=[["wt/2023", "kcsie/2025"]])
+
+
+class Liveness(Strict):
+    status: Literal["alive"]

@@ -8,8 +8,8 @@ current), starts `wtkb serve` on a free 127.0.0.1 port in a subprocess, warms it
 each kind, then runs the clients (asyncio, one httpx connection each) until the time is up. Each
 client sends a mix of searches (bench/search.py's queries), statutory checks (the development set's
 statements; only when the server has /api/statutory) and deadline calculations (every flowchart of
-the 2018 edition). Prints throughput, latency percentiles and errors and writes them to
-bench/results/load.json. Traffic goes to loopback only; the server is stopped at the end.
+the 2018 edition). Prints throughput, latency percentiles and errors per worker count and writes them
+to bench/results/load.json. Traffic goes to loopback only; the server is stopped at the end.
 bench/faults.py runs the same clients while something goes wrong (a rebuild, Chroma killed).
 """
 
@@ -234,18 +234,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the clients run (default 60)")
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50)")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1, 2],
+        help="uvicorn worker counts, one run each (default 1 2)",
+    )
     args = parser.parse_args()
     settings = get_settings()
     build(settings, lambda: Embedder(settings.model_package, settings.query_cache_size))
-    result = serve_and_load(args.workers, args.clients, args.seconds)
-    results = {
-        "machine": machine(),
-        "clients": args.clients,
-        "seconds": args.seconds,
-        "workers": args.workers,
-        **result,
-    }
+    results: dict[str, Any] = {"machine": machine(), "clients": args.clients, "seconds": args.seconds}
+    for workers in args.workers:
+        results[f"workers_{workers}"] = serve_and_load(workers, args.clients, args.seconds)
     show_and_save("load", results)
 
 

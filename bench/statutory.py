@@ -171,14 +171,15 @@ def svg_reliability(series: dict[str, dict[str, Any]]) -> str:
 def latency(kb: Knowledge, statements: list[str]) -> dict[str, float]:
     """Whole-check time with the query cache cleared, against bare query encoding in the same run."""
     checks, encodes = [], []
+    encoder = kb.searcher.encoder  # the build's ONNX query model (or the fallback it says it uses)
     for s in statements:
-        kb.embedder.clear_cache()
+        encoder.clear_cache()
         t = time.perf_counter()
         kb.statutory(s)
         checks.append(time.perf_counter() - t)
-        kb.embedder.clear_cache()
+        encoder.clear_cache()
         t = time.perf_counter()
-        kb.embedder.encode_query(s)
+        encoder.encode_query(s)
         encodes.append(time.perf_counter() - t)
     p50, enc = statistics.median(checks), statistics.median(encodes)
     return {
@@ -194,7 +195,7 @@ def write_calibration(kb: Knowledge, items: list[dict[str, Any]]) -> None:
     (each made with a threshold fitted on the other folds), so it learns how often a verdict is right
     on statements it was not fitted on."""
     settings = kb.settings
-    bare = Checker(kb.corpus, kb.searcher, kb.embedder.encode_query, Calibration(0.0, {}, {}))
+    bare = Checker(kb.corpus, kb.searcher, kb.searcher.embed_query, Calibration(0.0, {}, {}))
     data = examples(bare, items)
     threshold = fit_threshold(data, bare.actors_match, kb.corpus.events)
     oof = out_of_fold(data, bare.actors_match, kb.corpus.events)

@@ -130,6 +130,7 @@ def build(
         f"built {report.build_id}: {report.provisions} provisions "
         f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s"
     )
+    out.print(report.query_model, highlight=False)
 
 
 def print_provision(p: Provision, score: float | None = None) -> None:

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 from collections import OrderedDict
+from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,17 +40,41 @@ def model_path(package: str) -> Path:
     return path
 
 
+class LruCache:
+    """Recently used query vectors, so a repeated query is not encoded again."""
+
+    def __init__(self, size: int):
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._size = size
+
+    def get(self, key: str, make: Callable[[], np.ndarray]) -> np.ndarray:
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        value = self._items[key] = make()
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
 class Embedder:
-    """Encodes texts to unit vectors; query encodings are kept in an LRU cache."""
+    """Encodes texts to unit vectors with sentence-transformers, loaded on first use (the import alone
+    takes seconds); query encodings are kept in an LRU cache."""
 
     def __init__(self, package: str, cache_size: int = 1024):
+        self.name = package
+        self._cache = LruCache(cache_size)
+        self._exported: Path | None = None  # where this process last exported the model to ONNX
+        self.encoded = 0  # texts encoded so far; lets tests and benchmarks see real model work
+
+    @cached_property
+    def _model(self) -> Any:
         from sentence_transformers import SentenceTransformer  # heavy import: only when embedding
 
-        self.name = package
-        self._model = SentenceTransformer(str(model_path(package)), device="cpu")
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
-        self.encoded = 0  # texts encoded so far; lets tests and benchmarks see real model work
+        return SentenceTransformer(str(model_path(self.name)), device="cpu")
 
     @property
     def dimension(self) -> int:
@@ -66,11 +94,15 @@ class Embedder:
 
     def encode_query(self, query: str) -> np.ndarray:
         """Embed a query, reusing the vector for a query seen recently."""
-        if query in self._cache:
-            self._cache.move_to_end(query)
-            return self._cache[query]
-        vector = self.encode([query])[0]
-        self._cache[query] = vector
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return vector
+        return self._cache.get(query, lambda: self.encode([query])[0])
+
+    def export_onnx(self, folder: Path) -> None:
+        """Export this model for the query path (kb.query_model), copying an export this process
+        already made rather than tracing the model again."""
+        from kb import query_model
+
+        if self._exported is not None and query_model.read_config(self._exported) is not None:
+            shutil.copytree(self._exported, folder)
+            return
+        query_model.export(self.name, self._model[0].auto_model, folder)
+        self._exported = folder

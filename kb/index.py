@@ -5,8 +5,10 @@ Layout under ``settings.index_dir``::
     embeddings.sqlite3        vectors by (model, content hash): survives builds, so unchanged text is
                               never embedded twice (the idea of simonw/llm's embeddings store)
     CURRENT                   name of the live build; replaced atomically with os.replace
-    builds/<id>/              one complete build: provisions.json, vectors.npy, manifest.json, bm25/,
-                              chroma/
+    builds/<id>/              one complete build: provisions.json, vectors.npy (a copy of the vectors to
+                              check Chroma's against), manifest.json, bm25/, chroma/, query-model/
+    query-models/<digest>/    the model exported to ONNX for queries, by the digest of the model's
+                              files; hard-linked into each build (kb/query_model.py)
     builds/.tmp-<id>/         a build under way; renamed into place only when complete
 
 A build interrupted at any point (Ctrl-C, kill -9) leaves CURRENT naming the previous, complete
@@ -34,13 +36,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-import bm25s
 import numpy as np
-import Stemmer
 
+from kb import query_model
 from kb.corpus import Corpus, Provision, load_valid_corpus, records_json
 from kb.embed import Embedder
 from kb.settings import Settings
@@ -51,7 +53,6 @@ CHROMA_FILES = "chroma/"  # files Chroma rewrites as it reads them: checked by s
 VECTORS = "vectors.npy"  # the build's copy of its vectors, to check Chroma's against
 SAMPLED = 20  # vectors a full check looks up through Chroma's HNSW index: most must find themselves
 NEIGHBOURS = 10  # among their nearest ten (HNSW is approximate: near-duplicates may outrank a vector)
-_STEMMER = Stemmer.Stemmer("english")
 
 
 class IndexMissing(RuntimeError):
@@ -88,11 +89,24 @@ class BuildReport:
     changed: bool
     repaired: str | None = None  # the damaged file for which the live build was built again
     warnings: tuple[str, ...] = ()
+    query_model: str = ""  # how queries will be encoded, for the build's summary line
+
+
+@cache
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
-    """The one tokenizer for documents and queries: lower-case, English stop words out, Snowball stems."""
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
+    """The one tokenizer for documents and queries: lower-case, English stop words out, Snowball stems.
+
+    bm25s (and scipy with it) is imported here, not at the top, so that commands that never search
+    (check, flow, due, diff) do not pay for it."""
+    import bm25s
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
 def chroma_metadata(p: Provision) -> dict[str, Any]:
@@ -268,7 +282,7 @@ def embed_all(
 
 def _records_hash(corpus: Corpus, model: str) -> str:
     """Identity of a build's content: if it matches the live build, there is nothing to do."""
-    payload = model + records_json(corpus.provisions)
+    payload = f"{model} query-model {query_model.FORMAT} " + records_json(corpus.provisions)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -381,6 +395,8 @@ def index_problem(settings: Settings, manifest: dict[str, Any] | None) -> str | 
             f"the index in {settings.index_dir} was built with model {manifest.get('model')!r}, "
             f"but this server uses {settings.model_package!r}: run `wtkb build` to rebuild it"
         )
+    if "query_model" not in manifest:
+        return f"the index in {settings.index_dir} was built by an older wtkb: run `wtkb build` to rebuild it"
     return None
 
 
@@ -441,7 +457,24 @@ def _write_chroma(
     release_chroma()
 
 
+def _write_query_model(settings: Settings, folder: Path, embedder: Embedder) -> tuple[dict | None, str]:
+    """The build's ONNX query model and a line saying how queries will be encoded. A build whose
+    export cannot be made still completes: its queries fall back to sentence-transformers."""
+    store = settings.index_dir / query_model.STORE
+    before = {p.name for p in store.iterdir()} if store.exists() else set()
+    try:
+        config = query_model.add_to_build(
+            settings.model_package, settings.index_dir, folder, embedder.export_onnx
+        )
+    except (ImportError, RuntimeError) as exc:
+        return None, f"queries fall back to sentence-transformers: the ONNX export failed ({exc})"
+    how = "reused" if config["source"][:16] in before else "exported"
+    return config, f"queries use the ONNX query model ({how})"
+
+
 def _write_bm25(folder: Path, corpus: Corpus) -> None:
+    import bm25s
+
     retriever = bm25s.BM25()
     retriever.index(tokenize([p.embedding_text() for p in corpus.provisions]), show_progress=False)
     retriever.save(str(folder / "bm25"), show_progress=False)
@@ -512,8 +545,9 @@ def build(
         tmp.mkdir()
         _write_chroma(settings, tmp, build_id, corpus, vectors)
         _write_bm25(tmp, corpus)
+        encoder, encoding = _write_query_model(settings, tmp, embedder)
         (tmp / "provisions.json").write_text(records_json(corpus.provisions), encoding="utf-8")
-        np.save(tmp / VECTORS, vectors)
+        np.save(tmp / VECTORS, vectors.astype(np.float32))
         manifest = {
             "build": build_id,
             "content": content,
@@ -521,6 +555,7 @@ def build(
             "chroma_mode": settings.chroma_mode,
             "provisions": total,
             "editions": sorted(e.id for e in corpus.editions.values()),
+            "query_model": encoder,
             "hashes": {p.uid: p.content_hash() for p in corpus.provisions},
             "files": file_records(tmp),
         }
@@ -529,7 +564,7 @@ def build(
         _sweep(settings, {build_id})
     seconds = time.perf_counter() - started
     warnings = tuple(cache.warnings)
-    return BuildReport(build_id, total, embedded, total - embedded, seconds, True, damage, warnings)
+    return BuildReport(build_id, total, embedded, total - embedded, seconds, True, damage, warnings, encoding)
 
 
 def _live_condition(settings: Settings, live: Path | None, content: str) -> tuple[bool, str | None]:

@@ -3,21 +3,28 @@
 Dense retrieval finds provisions phrased differently from the query ("what happens after I refer");
 BM25 keeps exact terms ("section 47", "core group") from being drowned out. RRF needs no score
 calibration between the two, which is why it is used instead of a weighted sum.
+
+Chroma answers the dense side, embedded in the build folder or as a server (WTKB_CHROMA_MODE=http),
+with the filters as metadata; bm25s the sparse side with the same filters as a mask, made once per
+filter per build. Queries are encoded by the build's ONNX query model (kb/query_model.py), or by
+sentence-transformers for a build without one, so a search never imports torch.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-import bm25s
 import numpy as np
 
+from kb import query_model
 from kb.corpus import EditionKey, Provision
 from kb.index import (
     IndexDamaged,
@@ -31,6 +38,11 @@ from kb.index import (
     tokenize,
 )
 from kb.settings import Settings
+
+if TYPE_CHECKING:
+    import bm25s
+
+log = logging.getLogger("wtkb")
 
 STATUSES = ("statutory", "advice")
 FORCES = ("must", "should")
@@ -155,15 +167,37 @@ class Hit:
     provision: Provision
     score: float
     url: str
+    shaped: dict[str, Any] | None = None  # the provision's JSON, made once per build (LoadedIndex.shaped)
 
     def to_dict(self) -> dict[str, Any]:
         """The search-hit shape: the provision plus its fused score."""
-        return {**provision_json(self.provision, self.url), "score": round(self.score, 6)}
+        shaped = self.shaped if self.shaped is not None else provision_json(self.provision, self.url)
+        return {**shaped, "score": round(self.score, 6)}
+
+
+class QueryEncoder(Protocol):
+    """What the search needs of an encoder: kb.query_model.OnnxEncoder, or kb.embed.Embedder."""
+
+    name: str
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+    def encode_query(self, query: str) -> np.ndarray: ...
+
+    def clear_cache(self) -> None: ...
+
+
+FALLBACK_NOTE = (
+    "sentence-transformers (fallback): the index has no ONNX query model, so the first query "
+    "loads torch (seconds); run `wtkb build` with the onnx package installed to add one"
+)
+MASKS_KEPT = 256  # filter combinations whose masks are kept per build
 
 
 @dataclass
 class LoadedIndex:
-    """One complete build, read into memory (the records and BM25) plus its Chroma collection."""
+    """One complete build: the records and BM25 in memory, its Chroma collection and, when the build
+    has one, its ONNX query encoder. Per-filter masks and provision JSON are made once, then reused."""
 
     build: Path
     provisions: list[Provision]
@@ -171,24 +205,32 @@ class LoadedIndex:
     collection: Any
     positions: dict[str, int]  # uid -> row in provisions, to map Chroma ids back
     settings: Settings
+    encoder: QueryEncoder | None
+    masks: dict[tuple[Any, ...], np.ndarray] = field(default_factory=dict)
+    shaped: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, settings: Settings) -> LoadedIndex:
+    def open(cls, settings: Settings, build: Path | None = None) -> LoadedIndex:
         """The live build, after checking its files' sizes; IndexDamaged if any part fails to load."""
-        build = current_build(settings.index_dir)
+        build = build or current_build(settings.index_dir)
         manifest = read_manifest(build) if build else None
         problem = index_problem(settings, manifest)
         if build is None or manifest is None or problem:
             raise IndexMissing(problem)
         check_files(build, manifest)
+        import bm25s  # here, not at the top: commands that never search do not pay for it
+
         try:
             records = json.loads((build / "provisions.json").read_text(encoding="utf-8"))
             provisions = [Provision.from_record(r) for r in records]
             retriever = bm25s.BM25.load(str(build / "bm25"), show_progress=False)
         except Exception:  # same size, other bytes: whatever the reader raises, the build is damaged
             raise IndexDamaged(build) from None
+        encoder = None
+        if query_model.read_config(build / query_model.FOLDER) is not None:
+            encoder = query_model.OnnxEncoder(build / query_model.FOLDER, settings.query_cache_size)
         positions = {p.uid: i for i, p in enumerate(provisions)}
-        index = cls(build, provisions, retriever, None, positions, settings)
+        index = cls(build, provisions, retriever, None, positions, settings, encoder)
         index.collection = index.chroma(lambda: open_collection(settings, build))
         return index
 
@@ -208,6 +250,21 @@ class LoadedIndex:
         by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
         return np.array([by_id[u] for u in uids], dtype=np.float32)
 
+    def mask(self, key: tuple[Any, ...], matches: Callable[[Provision], bool]) -> np.ndarray:
+        """1.0 for the provisions a filter admits, else 0.0, computed once per filter per build."""
+        found = self.masks.get(key)
+        if found is None:
+            if len(self.masks) >= MASKS_KEPT:
+                self.masks.pop(next(iter(self.masks)))
+            found = self.masks[key] = np.array([matches(p) for p in self.provisions], dtype=np.float32)
+        return found
+
+    def hit(self, position: int, score: float, url: str) -> Hit:
+        shaped = self.shaped.get(position)
+        if shaped is None:
+            shaped = self.shaped[position] = provision_json(self.provisions[position], url)
+        return Hit(self.provisions[position], score, url, shaped)
+
 
 class Searcher:
     """Answers queries against the live build, reopening it when a new build is swapped in."""
@@ -215,27 +272,53 @@ class Searcher:
     def __init__(
         self,
         settings: Settings,
-        embed_query: Callable[[str], np.ndarray],
+        fallback: Callable[[], QueryEncoder],
         roles: dict[str, set[str]],
         editions: dict[EditionKey, str],
     ):
         self.settings = settings
-        self.embed_query = embed_query  # called only once a query has passed validation
+        self._fallback = fallback  # sentence-transformers, for a build without an ONNX query model
         self._roles = roles
         self._editions = editions
         self._index: LoadedIndex | None = None
+        self._pointer: tuple[int, int] | None = None  # (inode, mtime) of CURRENT when _index was opened
         self._opening = threading.Lock()  # one thread opens a new build; the others wait for it
 
     @property
     def index(self) -> LoadedIndex:
-        """The live build; a cheap check of the pointer on each use picks up new builds."""
-        build = current_build(self.settings.index_dir)
-        if build is None:
-            raise IndexMissing(f"no index in {self.settings.index_dir}: run `wtkb build` first")
+        """The live build. A rebuild replaces the CURRENT pointer (a new inode), so one stat per use
+        picks up a new build without reading the pointer or the manifest again."""
+        pointer = self.settings.index_dir / "CURRENT"
+        try:
+            stat = os.stat(pointer)
+        except FileNotFoundError:
+            raise IndexMissing(f"no index in {self.settings.index_dir}: run `wtkb build` first") from None
+        seen = (stat.st_ino, stat.st_mtime_ns)
         with self._opening:
-            if self._index is None or self._index.build != build:
-                self._index = LoadedIndex.open(self.settings)
+            if self._index is None or self._pointer != seen:
+                build = current_build(self.settings.index_dir)
+                if build is None:
+                    raise IndexMissing(f"no index in {self.settings.index_dir}: run `wtkb build` first")
+                if self._index is None or self._index.build != build:
+                    self._index = LoadedIndex.open(self.settings, build)
+                    if self._index.encoder is None:
+                        log.warning("%s", FALLBACK_NOTE)
+                self._pointer = seen
             return self._index
+
+    @property
+    def encoder(self) -> QueryEncoder:
+        """The live build's ONNX query encoder, or sentence-transformers when the build has none."""
+        return self.index.encoder or self._fallback()
+
+    @property
+    def encoder_note(self) -> str:
+        """Which encoder answers queries, and why, for /health and the logs."""
+        return "onnx: the build's query model" if self.index.encoder is not None else FALLBACK_NOTE
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The query's unit vector (called only once a query has passed validation)."""
+        return self.encoder.encode_query(text)
 
     def scope(self, q: Query) -> list[EditionKey]:
         """The editions a query searches (see ``edition_scope``)."""
@@ -315,7 +398,8 @@ class Searcher:
         q = self.validate(query)
         index = self.index
         scope = {f"{doc}/{year}" for doc, year in self.scope(q)}
-        mask = np.array([self._matches(p, q, scope) for p in index.provisions], dtype=np.float32)
+        filters = (frozenset(scope), replace(q, text="", limit=0))  # every filter field, whatever it holds
+        mask = index.mask(filters, lambda p: self._matches(p, q, scope))
         pool = min(self.settings.candidates, int(mask.sum()))
         if pool == 0:
             return []
@@ -324,7 +408,7 @@ class Searcher:
             for rank, position in enumerate(ranking):
                 fused[position] = fused.get(position, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
         best = sorted(fused.items(), key=lambda item: (-item[1], index.provisions[item[0]].uid))[: q.limit]
-        return [Hit(index.provisions[i], score, self.url(index.provisions[i])) for i, score in best]
+        return [index.hit(i, score, self.url(index.provisions[i])) for i, score in best]
 
     def url(self, p: Provision) -> str:
         """The official publication of the provision's edition."""

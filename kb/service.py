@@ -25,7 +25,8 @@ from kb.statutory import Calibration
 
 
 class Knowledge:
-    """Corpus, index and model for one set of settings; the model loads on first use only."""
+    """Corpus, index and models for one set of settings, each loaded on first use only (or all at
+    once by ``warm``, before a server reports ready)."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None):
         self.settings = settings
@@ -37,6 +38,8 @@ class Knowledge:
 
     @property
     def embedder(self) -> Embedder:
+        """sentence-transformers: embeds provisions, and queries only for a build without an ONNX
+        query model (the searcher says which it uses)."""
         if self._embedder is None:
             self._embedder = Embedder(self.settings.model_package, self.settings.query_cache_size)
         return self._embedder
@@ -45,7 +48,7 @@ class Knowledge:
     def searcher(self) -> Searcher:
         roles = {r: self.corpus.expand_role(r) for r in self.corpus.roles}
         editions = {key: e.url for key, e in self.corpus.editions.items()}
-        return Searcher(self.settings, lambda q: self.embedder.encode_query(q), roles, editions)
+        return Searcher(self.settings, lambda: self.embedder, roles, editions)
 
     def search(self, query: Query) -> list[Hit]:
         return self.searcher.search(query)
@@ -53,7 +56,13 @@ class Knowledge:
     @cached_property
     def checker(self) -> Checker:
         calibration = Calibration.load(self.settings.calibration_file)
-        return Checker(self.corpus, self.searcher, lambda q: self.embedder.encode_query(q), calibration)
+        return Checker(self.corpus, self.searcher, self.searcher.embed_query, calibration)
+
+    def warm(self) -> None:
+        """Load everything a search and a verdict need (corpus, index, query encoder, calibration)
+        and answer once, so that the first request is as fast as the hundredth. Raises IndexMissing
+        when there is no usable index."""
+        self.statutory("warm up")
 
     def statutory(
         self,

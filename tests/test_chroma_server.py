@@ -1,4 +1,5 @@
-"""WTKB_CHROMA_MODE=http: the same build and search through a real Chroma server (`chroma run`)."""
+"""WTKB_CHROMA_MODE=http: the same build with its vectors stored in a real Chroma server (`chroma run`);
+search answers from the build's own vector matrix."""
 
 from __future__ import annotations
 

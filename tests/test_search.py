@@ -105,11 +105,13 @@ def test_bad_edition_text() -> None:
 
 def test_query_embeddings_are_cached(kb: Knowledge, embedder: Embedder) -> None:
     kb.search(Query("a question asked twice"))
-    before = embedder.encoded
+    encoder = kb.searcher.encoder
+    before, before_st = encoder.encoded, embedder.encoded
     kb.search(Query("a question asked twice", status="advice"))
-    assert embedder.encoded == before
+    assert encoder.encoded == before
     kb.search(Query("a different question"))
-    assert embedder.encoded == before + 1
+    assert encoder.encoded == before + 1
+    assert embedder.encoded == before_st, "queries go to the build's ONNX model, not sentence-transformers"
 
 
 def test_search_without_an_index_says_to_build(tmp_path: Path, embedder: Embedder) -> None:
