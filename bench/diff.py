@@ -162,11 +162,11 @@ def timing(settings: Settings, kb: Knowledge, pairs: list[tuple[str, str]]) -> d
 def calibrate(kb: Knowledge) -> dict[str, Any]:
     """Align consecutive editions ignoring keys; the shared keys say which pairs are right."""
     corpus: Corpus = kb.corpus
-    years = sorted(corpus.editions)
+    years = corpus.years()  # Working Together's editions: the calibration the threshold was set on
     parts = []
     for a, b in pairwise(years):
-        old: list[Provision] = [p for p in corpus.provisions if p.edition == a]
-        new: list[Provision] = [p for p in corpus.provisions if p.edition == b]
+        old: list[Provision] = [p for p in corpus.provisions if p.edition_id == f"wt/{a}"]
+        new: list[Provision] = [p for p in corpus.provisions if p.edition_id == f"wt/{b}"]
         parts.append((old, new, similarity_parts(old, new, kb.embed_provisions(old + new))))
     gold = sum(len({p.key for p in old} & {p.key for p in new}) for old, new, _ in parts)
     table = []
@@ -205,9 +205,15 @@ def main() -> None:
     settings = get_settings()
     kb = Knowledge(settings)
     items = yaml.safe_load(DEV.read_text(encoding="utf-8"))
-    years = [str(y) for y in sorted(kb.corpus.editions)]
+    years = [str(y) for y in kb.corpus.years()]
     consecutive = list(pairwise(years))
-    wider = [(years[0], years[-1])] + [
+    others = [  # consecutive editions of the other documents, named document/year
+        (f"{doc}/{a}", f"{doc}/{b}")
+        for doc in kb.corpus.documents
+        if doc != "wt"
+        for a, b in pairwise(kb.corpus.years(doc))
+    ]
+    wider = [(years[0], years[-1]), *others] + [
         (str(o.edition), f"local/{a}") for a, o in sorted(kb.corpus.overlays.items())
     ]
     report = {
