@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,15 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from report import machine, save  # noqa: E402  (bench/report.py)
+from report import HOST, free_port, machine, save, statements  # noqa: E402  (bench/report.py)
 from search import QUERIES  # noqa: E402  (bench/search.py: the search benchmark's query set)
 
-HOST = "127.0.0.1"
 TIME = "/usr/bin/time"  # GNU time (Debian package `time`), for each command's peak memory
 STARTUP_SECONDS = 180
 COMMANDS = {
@@ -85,17 +82,6 @@ def cold_commands(runs: int) -> dict[str, dict[str, float]]:
         }
         for name in COMMANDS
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def statements() -> list[str]:
-    items = yaml.safe_load((ROOT / "tests" / "data" / "statutory_dev.yaml").read_text(encoding="utf-8"))
-    return [item["statement"] for item in items]
 
 
 def wait_healthy(client: httpx.Client, server: subprocess.Popen[bytes]) -> dict[str, Any]:

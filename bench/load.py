@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,19 +31,17 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from report import machine, show_and_save  # noqa: E402  (bench/report.py)
+from report import HOST, free_port, machine, show_and_save, statements  # noqa: E402  (bench/report.py)
 from search import QUERIES  # noqa: E402  (bench/search.py: the search benchmark's query set)
 
 from kb.embed import Embedder  # noqa: E402
 from kb.index import build  # noqa: E402
 from kb.settings import get_settings  # noqa: E402
 
-HOST = "127.0.0.1"  # never anything but loopback
 EDITION = 2018  # the newest edition with flowcharts for managing individual cases
 STARTUP_SECONDS = 180
 REQUEST_TIMEOUT = 30.0
@@ -59,17 +56,6 @@ class Fault(Protocol):
     async def run(self, base: str, start: float, seconds: float) -> None: ...
 
     def figures(self, records: list[Record]) -> dict[str, Any]: ...
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def statements() -> list[str]:
-    items = yaml.safe_load((ROOT / "tests" / "data" / "statutory_dev.yaml").read_text(encoding="utf-8"))
-    return [item["statement"] for item in items]
 
 
 def request_makers(charts: list[str], with_statutory: bool) -> list[Callable[[random.Random], Request]]:

@@ -8,10 +8,28 @@ from __future__ import annotations
 import json
 import os
 import platform
+import socket
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 RESULTS = Path(__file__).resolve().parent / "results"
+DEV_STATEMENTS = Path(__file__).resolve().parent.parent / "tests" / "data" / "statutory_dev.yaml"
+HOST = "127.0.0.1"  # benchmarks serve and load on loopback only
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on, for a server a benchmark starts."""
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def statements() -> list[str]:
+    """The statutory checker's development statements: the questions the benchmarks ask."""
+    items = yaml.safe_load(DEV_STATEMENTS.read_text(encoding="utf-8"))
+    return [item["statement"] for item in items]
 
 
 def machine() -> dict[str, Any]:
