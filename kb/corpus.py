@@ -309,19 +309,32 @@ class Corpus:
 # ---------------------------------------------------------------- roles and editions
 
 
-def load_roles(path: Path, root: Path) -> tuple[dict[str, Role], list[Problem]]:
-    """The controlled vocabulary; a role that includes an unknown role is itself a problem."""
+def read_vocabulary(
+    path: Path, root: Path, missing: str
+) -> tuple[str, list[tuple[Any, Any, int]] | None, list[Problem]]:
+    """A vocabulary file (roles, events, documents) as (key, value, line) entries, with its problems;
+    ``None`` entries when it is missing or unreadable, so each loader only says what an entry needs."""
     where = rel(path, root)
     if not path.exists():
-        return {}, [Problem(where, 1, "roles vocabulary missing")]
+        return where, None, [Problem(where, 1, missing)]
     data, problems = yamlfile.read_mapping(path, where)
     if data is None:
+        return where, None, problems
+    entries = [
+        (key, value, value.get(yamlfile.LINE, 1) if isinstance(value, dict) else 1)
+        for key, value in data.items()
+        if key != yamlfile.LINE
+    ]
+    return where, entries, problems
+
+
+def load_roles(path: Path, root: Path) -> tuple[dict[str, Role], list[Problem]]:
+    """The controlled vocabulary; a role that includes an unknown role is itself a problem."""
+    where, entries, problems = read_vocabulary(path, root, "roles vocabulary missing")
+    if entries is None:
         return {}, problems
     roles: dict[str, Role] = {}
-    for key, value in data.items():
-        if key == yamlfile.LINE:
-            continue
-        line = value.get(yamlfile.LINE, 1) if isinstance(value, dict) else 1
+    for key, value, line in entries:
         if not isinstance(value, dict) or not isinstance(value.get("label"), str):
             problems.append(Problem(where, line, f"role {key!r} needs a label"))
             continue
@@ -337,17 +350,12 @@ def load_roles(path: Path, root: Path) -> tuple[dict[str, Role], list[Problem]]:
 
 def load_events(path: Path, root: Path) -> tuple[dict[str, Event], list[Problem]]:
     """The start events of timescales; a ``same_as`` naming an unknown event is a problem."""
-    where = rel(path, root)
-    if not path.exists():
-        return {}, [Problem(where, 1, "events vocabulary missing")]
-    data, problems = yamlfile.read_mapping(path, where)
-    if data is None:
+    where, entries, problems = read_vocabulary(path, root, "events vocabulary missing")
+    if entries is None:
         return {}, problems
+    known = {key for key, _, _ in entries}
     events: dict[str, Event] = {}
-    for key, value in data.items():
-        if key == yamlfile.LINE:
-            continue
-        line = value.get(yamlfile.LINE, 1) if isinstance(value, dict) else 1
+    for key, value, line in entries:
         synonyms = value.get("synonyms", []) if isinstance(value, dict) else None
         if (
             not isinstance(value, dict)
@@ -357,7 +365,7 @@ def load_events(path: Path, root: Path) -> tuple[dict[str, Event], list[Problem]
             problems.append(Problem(where, line, f"event {key!r} needs a name and a list of synonyms"))
             continue
         events[key] = Event(key, value["name"], tuple(str(s).lower() for s in synonyms), value.get("same_as"))
-        if value.get("same_as") is not None and value["same_as"] not in data:
+        if value.get("same_as") is not None and value["same_as"] not in known:
             problems.append(
                 Problem(where, line, f"event {key!r} is the same as unknown event {value['same_as']!r}")
             )
@@ -375,17 +383,12 @@ def _event_problems(provisions: list[Provision], events: dict[str, Event]) -> li
 
 def load_documents(path: Path, root: Path) -> tuple[dict[str, Document], list[Problem]]:
     """corpus/documents.yaml: each document's short name and citation style."""
-    where = rel(path, root)
-    if not path.exists():
-        return {}, [Problem(where, 1, "documents.yaml missing: it names the documents the corpus holds")]
-    data, problems = yamlfile.read_mapping(path, where)
-    if data is None:
+    missing = "documents.yaml missing: it names the documents the corpus holds"
+    where, entries, problems = read_vocabulary(path, root, missing)
+    if entries is None:
         return {}, problems
     documents: dict[str, Document] = {}
-    for key, value in data.items():
-        if key == yamlfile.LINE:
-            continue
-        line = value.get(yamlfile.LINE, 1) if isinstance(value, dict) else 1
+    for key, value, line in entries:
         if not KEY.match(str(key)) or not isinstance(value, dict):
             problems.append(Problem(where, line, f"document {key!r}: a lower-case key with short and title"))
             continue

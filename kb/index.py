@@ -45,6 +45,7 @@ import numpy as np
 from kb import query_model
 from kb.corpus import Corpus, Provision, load_valid_corpus, records_json
 from kb.embed import Embedder
+from kb.filehash import file_sha256
 from kb.settings import Settings
 
 COLLECTION = "provisions"
@@ -307,14 +308,6 @@ def read_manifest(build: Path) -> dict[str, Any]:
     return manifest
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def file_records(folder: Path) -> dict[str, dict[str, Any]]:
     """Each file of a build but the manifest: its size, and its sha256 unless Chroma rewrites it."""
     records: dict[str, dict[str, Any]] = {}
@@ -322,7 +315,7 @@ def file_records(folder: Path) -> dict[str, dict[str, Any]]:
         name = path.relative_to(folder).as_posix()
         records[name] = {"size": path.stat().st_size}
         if not name.startswith(CHROMA_FILES):
-            records[name]["sha256"] = sha256_file(path)
+            records[name]["sha256"] = file_sha256(path)
     return records
 
 
@@ -337,7 +330,7 @@ def check_files(build: Path, manifest: dict[str, Any], hashes: bool = False) -> 
             raise IndexDamaged(path) from None
         if size != record.get("size"):
             raise IndexDamaged(path)
-        if hashes and "sha256" in record and sha256_file(path) != record["sha256"]:
+        if hashes and "sha256" in record and file_sha256(path) != record["sha256"]:
             raise IndexDamaged(path)
 
 

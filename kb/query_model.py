@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from kb.embed import LruCache, model_path
+from kb.filehash import file_sha256, update_from_file
 
 FOLDER = "query-model"  # inside a build
 STORE = "query-models"  # inside the index folder: one export per model digest
@@ -42,17 +43,7 @@ def model_digest(package: str) -> str:
     digest = hashlib.sha256(f"format {FORMAT}\n".encode())
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(folder)).encode() + b"\0")
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+        update_from_file(digest, path)
     return digest.hexdigest()
 
 

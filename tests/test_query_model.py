@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from kb import query_model
 from kb.embed import Embedder
+from kb.filehash import file_sha256
 from kb.index import IndexMissing, build, current_build, read_manifest
 from kb.search import Query
 from kb.service import Knowledge
@@ -83,7 +84,7 @@ def test_export_is_stored_once_and_linked_into_each_build(tmp_path: Path, embedd
     stored = settings.index_dir / query_model.STORE / manifest["query_model"]["source"][:16]
     onnx = live / query_model.FOLDER / query_model.ONNX_FILE
     assert onnx.stat().st_ino == (stored / query_model.ONNX_FILE).stat().st_ino, "hard-linked, not copied"
-    assert manifest["query_model"]["onnx_sha256"] == query_model.file_sha256(onnx)
+    assert manifest["query_model"]["onnx_sha256"] == file_sha256(onnx)
     assert manifest["query_model"]["max_length"] == 256 and manifest["query_model"]["pooling"] == "mean"
 
 
