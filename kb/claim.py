@@ -13,23 +13,35 @@ from dataclasses import dataclass
 
 from kb.corpus import Event, Role
 
+_UNITS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}  # fmt: skip
+_TENS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+    "ninety": 90,
+}  # fmt: skip
+# Every number from one to ninety-nine in words ("forty-five", "twenty four"), and "a"/"an" for one.
 NUMBERS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
-    "thirty": 30, "forty-five": 45,
+    "a": 1, "an": 1, **_UNITS, **_TENS,
+    **{f"{t}{sep}{u}": tv + uv for t, tv in _TENS.items() for u, uv in _UNITS.items() if uv < 10
+       for sep in ("-", " ")},
 }  # fmt: skip
 _NUMBER = r"(\d+|" + "|".join(sorted(NUMBERS, key=len, reverse=True)) + r")"
-_UNIT = r"(working[ -]days?|days?|hours?|weeks?|fortnights?|months?|years?)"
+_UNIT = r"(working[ -]days?|school[ -]days?|days?|hours?|weeks?|fortnights?|months?|years?|terms?)"
 _DURATION = re.compile(rf"\b{_NUMBER}[ -]{_UNIT}\b", re.IGNORECASE)
 _AGE = re.compile(r"[ -]olds?\b")
 _FREQUENCY = re.compile(
-    r"\b(?:once\s+)?(?:a|per|each|every)\s+(year|month|week|day)\b|\bannual(?:ly)?\b", re.I
+    r"\b(?:once\s+)?(?:a|per|each|every)\s+(year|month|week|day|term)\b|\bannual(?:ly)?\b|\byearly\b", re.I
 )
 # Frequencies said in one word or as "twice a year": the span between occurrences.
 _PERIODIC = {
     "quarterly": (3, "month"), "every quarter": (3, "month"), "once a quarter": (3, "month"),
     "twice a year": (6, "month"), "biannually": (6, "month"), "six-monthly": (6, "month"),
     "monthly": (1, "month"), "weekly": (1, "week"), "fortnightly": (2, "week"), "daily": (1, "day"),
+    "termly": (1, "term"), "every other year": (24, "month"), "biennially": (24, "month"),
+    "next working day": (1, "working day"), "following working day": (1, "working day"),
 }  # fmt: skip
 _PERIODIC_RE = re.compile(r"\b(?:" + "|".join(map(re.escape, _PERIODIC)) + r")\b", re.IGNORECASE)
 
@@ -47,7 +59,9 @@ _DENIAL = re.compile(
     r"(?:required|necessary|needed|mandatory|obliged|looked after)"
     r"|\boptional\b|\bonly (?:advice|good practice|guidance)\b|\bjust good practice\b|\bpurely\b"
     r"|\bcan(?:not|'t)? (?:refuse|turn down|decline|ignore)\b|\bwhenever it (?:thinks|wants)\b"
-    r"|\bonly (?:have|has|need|needs) to\b|\bcan't be held\b|\bstop automatically\b|\bfall outside\b",
+    r"|\bonly (?:have|has|need|needs) to\b|\bcan't be held\b|\bstop automatically\b|\bfall outside\b"
+    r"|\bexempt\b|\bno need\b|\bdiscretion(?:ary)?\b|\b(?:can|may) (?:choose|decide) (?:not|whether)\b"
+    r"|\bnot bound\b|\bnothing (?:requires|obliges)\b|\b(?:do(?:es)?n't|do(?:es)? not) apply\b",
     re.IGNORECASE,
 )
 
@@ -186,8 +200,8 @@ _EXPECTATION = re.compile(r"\b(?:expected|encouraged|able|free|allowed|invited|a
 
 
 _MEMBER_OF = re.compile(
-    r"^(?P<who>[^,.;]*?)\b(?:is|are)\s+(?:also\s+)?(?:one of|among|a|an)\s+(?:the\s+)?(?:\w+\s+){0,3}?"
-    r"(?:partners?|members?)\b",
+    r"^(?P<who>[^.;]*?)\b(?:is|are|form|make up)\s+(?:also\s+)?(?:one of|among|a|an|the)\s+(?:the\s+)?"
+    r"(?:\w+\s+){0,3}?(?:partners?|members?)\b",
     re.IGNORECASE,
 )
 
@@ -240,6 +254,23 @@ OBJECTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "appeal": (r"appeals?", ("appeal",)),
     "exam": (r"exams?", ("exam", "test")),
     "register-of-interests": (r"register of interests", ("interests",)),
+    "panel": (r"panels?", ("panel",)),
+    "committee": (r"committees?|sub-committees?", ("committee",)),
+    "form": (r"forms?", ("form ", "forms", "template", "pro forma")),
+    "subscription": (r"subscriptions?|levy|levies|membership fees?", ("subscri", "levy", "fee")),
+    "badge": (r"badges?|id cards?|lanyards?", ("badge", "identi", "lanyard")),
+    "app": (r"apps?|portals?|software", ("app ", "portal", "software", "system", "electronic")),
+    "presence": (
+        r"in person|face[ -]to[ -]face|physically|on site",
+        ("person", "face", "physical", "site", "attend"),
+    ),
+    "credential": (
+        r"registered|qualified|accredited|chartered|certified|licensed",
+        ("regist", "qualif", "accredit", "charter", "certif", "licen"),
+    ),
+    "rank": (r"rank|grade", ("rank", "grade", "senior")),
+    "minutes": (r"minutes", ("minute", "record")),
+    "contract": (r"contracts?", ("contract", "commission")),
 }
 
 
@@ -291,6 +322,7 @@ class Claim:
     named: frozenset[str] = frozenset()  # every role it names (a denial may deny any of them)
     only: bool = False  # "only X and Y": the roles it names are all there are
     objects: frozenset[str] = frozenset()  # what its requirement is about (OBJECTS)
+    obliges: bool = False  # it speaks of an obligation (must, should, required, duty...)
 
 
 def read_claim(text: str, roles: dict[str, Role], events: dict[str, Event]) -> Claim:
@@ -310,6 +342,7 @@ def read_claim(text: str, roles: dict[str, Role], events: dict[str, Event]) -> C
         frozenset(roles_named(text, roles) - GROUPS),
         bool(_ONLY.search(text)),
         frozenset(objects_named(_without_events(text, events))),
+        bool(_OBLIGATION.search(text)),
     )
 
 

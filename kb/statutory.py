@@ -85,6 +85,8 @@ def stated_durations(p: Provision) -> set[Duration]:
     return spans
 
 
+SLACK = 0.05  # how far below the threshold a claim about a recorded field may be and still be decided
+DESCRIBED = 0.05  # how much less similar an advice provision may be for a description to rest on it
 MARGIN = 0.1  # how much less similar a provision with the field a claim speaks of may be than the best
 # A provision headed as a denial ("Education is not a statutory safeguarding partner") contradicts a
 # statement that asserts the same thing without the "not".
@@ -101,6 +103,15 @@ def _about(claim: Claim, candidates: Sequence[Candidate]) -> Candidate:
     about the referral decision, not the general text on making referrals."""
     best = candidates[0]
     near = [c for c in candidates if c.similarity >= best.similarity - MARGIN]
+    for has_field in _fields_wanted(claim):
+        fitting = [c for c in near if has_field(c.provision)]
+        if fitting:
+            return fitting[0]
+    return best
+
+
+def _fields_wanted(claim: Claim) -> list[Callable[[Provision], bool]]:
+    """Tests for the provisions that record a field the claim speaks of, most telling first."""
     wanted: list[Callable[[Provision], bool]] = []
     if claim.members:
         wanted.append(lambda p: bool(p.members))
@@ -108,11 +119,20 @@ def _about(claim: Claim, candidates: Sequence[Candidate]) -> Candidate:
         wanted.append(lambda p: bool(stated_durations(p)))
     if (claim.denial or claim.only) and claim.named:
         wanted.append(lambda p: bool(p.participants))
-    for has_field in wanted:
-        fitting = [c for c in near if has_field(c.provision)]
-        if fitting:
-            return fitting[0]
-    return best
+    return wanted
+
+
+def _close_enough(claim: Claim, candidates: Sequence[Candidate], threshold: float) -> bool:
+    """Whether the statement is about something the guidance covers: its best provision is above the
+    threshold, or it speaks of a field (a timescale, a membership, who takes part) that a provision
+    nearly as similar records as structured data, which a paraphrase far from the provision's words
+    still contradicts or confirms ("the receiving council has 10 working days to hold it")."""
+    best = candidates[0].similarity
+    if best >= threshold:
+        return True
+    return best >= threshold - SLACK and any(
+        has_field(c.provision) for has_field in _fields_wanted(claim) for c in candidates[:3]
+    )
 
 
 RoleCheck = Callable[[frozenset[str], tuple[str, ...]], bool]
@@ -149,7 +169,7 @@ def decide(
     events: Mapping[str, Event] | None = None,
 ) -> Decision:
     """The verdict for a claim given its retrieved candidates (pure, so calibration can replay it)."""
-    if not candidates or candidates[0].similarity < threshold:
+    if not candidates or not _close_enough(claim, candidates, threshold):
         return Decision("not_in_guidance", "low_similarity", candidates[0] if candidates else None)
     best = _about(claim, candidates)
     p = best.provision
@@ -175,7 +195,20 @@ def decide(
         return Decision("contradicts", "denial", best)
     if NEGATED.search(SUBORDINATE.split(p.title)[0]) and not NEGATED.search(claim.text):
         return Decision("contradicts", "polarity", best)
+    described = _described(claim, candidates, best)
+    if described:
+        return Decision("advice", "status", described)
     return Decision(p.status, "status", best)
+
+
+def _described(claim: Claim, candidates: Sequence[Candidate], best: Candidate) -> Candidate | None:
+    """An advice provision nearly as similar as a statutory best one, for a statement that speaks of
+    no obligation: a description or explanation ("a review conference looks at whether the plan
+    should continue") restates the guidance's explanation, not its requirement."""
+    if best.provision.status != "statutory" or claim.obliges or claim.denial:
+        return None
+    near = [c for c in candidates if c.similarity >= best.similarity - DESCRIBED]
+    return next((c for c in near if c.provision.status == "advice"), None)
 
 
 # ------------------------------------------------------------------------------------ calibration

@@ -58,6 +58,16 @@ ROLES = {
         ("a quarterly public meeting", Duration(3, "month")),
         ("meet twice a year", Duration(6, "month")),
         ("a monthly newsletter", Duration(1, "month")),
+        ("within twenty-four hours", Duration(24, "hour")),
+        ("within forty eight hours", Duration(48, "hour")),
+        ("no later than fourteen days after", Duration(14, "day")),
+        ("within sixty days", Duration(60, "day")),
+        ("a report every term", Duration(1, "term")),
+        ("a termly report", Duration(1, "term")),
+        ("publish it yearly", Duration(12, "month")),
+        ("meet every other year", Duration(24, "month")),
+        ("by the end of the next working day", Duration(1, "working day")),
+        ("within five school days", Duration(5, "school day")),
     ],
 )
 def test_durations_in_words_and_digits(text: str, expected: Duration) -> None:
@@ -111,6 +121,11 @@ def test_the_actors_a_statement_holds_responsible(text: str, actors: set[str]) -
         ("The council has no legal duty to make enquiries.", True),
         ("Working Together is only advice.", True),
         ("Working Together isn't optional for the council.", False),
+        ("Academies are exempt from the duty.", True),
+        ("There is no need to tell the police.", True),
+        ("Whether to hold one is at the council's discretion.", True),
+        ("The school may choose not to share the plan.", True),
+        ("The duty doesn't apply to independent schools.", True),
         ("The council must make enquiries.", False),
     ],
 )
@@ -137,6 +152,11 @@ ROLES_WITH_BODIES = {
         ("The safeguarding partners are the council and the ICB.", {"local-authority", "icb"}),
         ("The police are one of the child death review partners.", {"police"}),
         ("Our school is one of the three statutory safeguarding partners.", {"schools"}),
+        (
+            "The local authority, the police and schools are the three safeguarding partners.",
+            {"local-authority", "police", "schools"},
+        ),
+        ("The council and the ICB form the safeguarding partners.", {"local-authority", "icb"}),
         ("Safeguarding partners are required to consult schools and the police.", set()),
         ("Safeguarding partners are expected to include schools and the police.", set()),
         ("The police must tell social workers.", set()),
@@ -157,6 +177,26 @@ def test_a_claim_reads_its_named_roles_its_only_and_its_objects_but_not_objects_
         "meeting",
         "newsletter",
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "objects"),
+    [
+        ("The DSL must attend every conference in person.", {"presence"}),
+        ("The LADO must be a registered social worker.", {"credential"}),
+        ("The delegated partner must hold the rank of chief superintendent.", {"rank"}),
+        ("Schools must pay an annual subscription to the partnership.", {"subscription"}),
+        ("Referrals must be made on the partnership's standard form.", {"form"}),
+        ("A scrutiny panel and a sub-committee must be set up.", {"panel", "committee"}),
+    ],
+)
+def test_operative_details_a_requirement_can_invent(text: str, objects: set[str]) -> None:
+    assert objects_named(text) == objects
+
+
+def test_a_claim_says_whether_it_speaks_of_an_obligation() -> None:
+    assert read_claim("The police must share information.", ROLES, EVENTS).obliges
+    assert not read_claim("A review conference looks at the plan.", ROLES, EVENTS).obliges
 
 
 def test_quantities_outside_durations_years_and_group_counts_are_details() -> None:
