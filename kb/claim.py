@@ -9,7 +9,7 @@ working days" or "must" from "doesn't need to"; these few deliberate readings ca
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from kb.corpus import Event, Role
 
@@ -68,10 +68,13 @@ _DENIAL = re.compile(
 
 @dataclass(frozen=True)
 class Duration:
-    """An amount of time normalised so equal spans compare equal (a year is 12 months)."""
+    """An amount of time normalised so equal spans compare equal (a year is 12 months). Whether it
+    recurs ("every six weeks") or is a deadline ("within six weeks") is noted but not compared, so
+    that a frequency and a deadline of one span are equal spans."""
 
     amount: int
     unit: str  # working day | day | hour | week | month
+    recurring: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.amount} {self.unit}{'' if self.amount == 1 else 's'}"
@@ -87,18 +90,53 @@ def normalise(amount: int, unit: str) -> Duration:
     return Duration(amount, unit)
 
 
+_RECURS = re.compile(
+    r"\b(?:every|each|intervals? of|(?:no|not) (?:more|longer) than)\s+(?:\w+\s+){0,2}$", re.IGNORECASE
+)  # "at least every six weeks", "at intervals of no more than six months" before a span
+_DEADLINES = {"next working day", "following working day"}  # periodic words that are a deadline
+
+
 def durations(text: str) -> list[tuple[Duration, int]]:
-    """Every span of time the text states, with where it ends (to look for the event after it)."""
+    """Every span of time the text states, with where it ends (to look for the event after it);
+    a frequency ("once a year", "quarterly", "every six weeks") is marked ``recurring``."""
     found = [
-        (normalise(_number(m.group(1)), m.group(2)), m.end())
+        (
+            replace(
+                normalise(_number(m.group(1)), m.group(2)),
+                recurring=bool(_RECURS.search(text, 0, m.start()) or _apart(text, m.end())),
+            ),
+            m.end(),
+        )
         for m in _DURATION.finditer(text)
         if not _AGE.match(text, m.end())  # "a 12-year-old" is an age
     ]
-    found += [(normalise(1, m.group(1) or "year"), m.end()) for m in _FREQUENCY.finditer(text)]
-    periodic = [(normalise(*_PERIODIC[m.group(0).lower()]), m.end()) for m in _PERIODIC_RE.finditer(text)]
-    taken = {end for _, end in periodic}  # "twice a year" is not also "a year"
-    found = periodic + [(d, end) for d, end in found if end not in taken]
+    frequencies = [
+        (replace(normalise(1, m.group(1) or "year"), recurring=True), m.end())
+        for m in _FREQUENCY.finditer(text)
+    ]
+    periodic = [
+        (
+            _periodic(m.group(0)),
+            m.end(),
+        )
+        for m in _PERIODIC_RE.finditer(text)
+    ]
+    # Where readings end at one place, the more specific wins: "twice a year" is not also "a year",
+    # and "once a year" is a frequency, not the span "a year".
+    for better in (frequencies, periodic):
+        taken = {end for _, end in better}
+        found = better + [(d, end) for d, end in found if end not in taken]
     return sorted(found, key=lambda item: item[1])
+
+
+def _periodic(words: str) -> Duration:
+    """The span a one-word frequency or deadline names ("quarterly", "the next working day")."""
+    return replace(normalise(*_PERIODIC[words.lower()]), recurring=words.lower() not in _DEADLINES)
+
+
+def _apart(text: str, end: int) -> bool:
+    """Whether a span is followed by "apart" ("meetings no more than six weeks apart")."""
+    return bool(re.match(r"\s+apart\b", text[end:]))
 
 
 def _number(word: str) -> int:
@@ -158,11 +196,14 @@ _FOCUS = re.compile(
     r"\bit(?:'s| is| was) (?:the )?(?P<a>[^,.;]+?)(?: who\b| that\b|,)"
     r"|\bonly (?:the )?(?P<b>[^,.;]+?) (?:need|needs|has|have|must|can|should)\b"
     r"|\b(?P<c>[^,.;]+?) (?:alone|itself|themselves)\b"
-    r"|\b(?:set up|run|led|chaired|convened|handled|done|carried out) by (?P<d>[^,.;]+)",
+    r"|\b(?:set up|run|led|chaired|convened|handled|done|carried out) by (?P<d>[^,.;]+)"
+    r"|^(?P<e>[^,.;]+?) (?:leads?|chairs?|convenes?|runs?|carr(?:y|ies) out|decides?|takes? the lead"
+    r"|(?:is|are) (?:responsible|in charge|the lead))\b",
     re.IGNORECASE,
 )
 _OBLIGATION = re.compile(
-    r"\b(?:must|should|shall|has to|have to|had to|needs? to|duty|required|responsible|obliged|legally)\b",
+    r"\b(?:must|should|shall|has to|have to|had to|needs? to|duty|required|responsible|obliged|legally"
+    r"|expected|shouldn't|mustn't)\b",
     re.IGNORECASE,
 )
 _NOT_ACTOR = re.compile(r"\bnot (?:the |us\b)?(?P<x>[^,.;]+)", re.IGNORECASE)
@@ -220,11 +261,25 @@ def members_claimed(text: str, roles: dict[str, Role]) -> set[str]:
     return roles_named(member.group("who"), roles) - GROUPS if member else set()
 
 
-_ONLY = re.compile(r"\bonly\b|\bjust\b", re.IGNORECASE)
+_ONLY = re.compile(r"(?<!not )\b(?:only|just)\b", re.IGNORECASE)  # "not only X" does not limit to X
+_PERMISSIVE = re.compile(
+    r"\b(?:can|could|may|might)\b|\ba matter for\b|\bup to (?:the|each|them|it)\b"
+    r"|\bfor (?:them|it|the \w+) to decide\b",
+    re.IGNORECASE,
+)
+_AS_FAR_AS = re.compile(r"\bas (?:far|soon|much|well) as (?:\w+ )?(?:can|could|may|might)\b", re.IGNORECASE)
 
-# Things a requirement can be about: the words that name one in a statement, and the stems by which a
-# provision mentions it. A statement whose requirement is about one of these that no provision on the
-# topic mentions has invented that detail ("partners must hold a quarterly public meeting").
+
+def permits(text: str) -> bool:
+    """Whether a statement says what may or can be done, or leaves a choice to someone, rather than
+    what must be ("as far as we can" qualifies a duty, and is removed before looking)."""
+    return bool(_PERMISSIVE.search(_AS_FAR_AS.sub("", text)))
+
+
+# Things a requirement can be about: the words that name one in a statement, and the stems (regular
+# expressions matched at the start of a word) by which a provision mentions it. A statement whose
+# requirement is about one of these that no provision on the topic mentions has invented that detail
+# ("partners must hold a quarterly public meeting").
 OBJECTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "meeting": (r"meetings?", ("meeting", "meet")),
     "report": (r"reports?", ("report",)),
@@ -236,13 +291,13 @@ OBJECTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "policy": (r"polic(?:y|ies)", ("policy", "policies", "procedure")),
     "website": (r"websites?", ("website", "online", "publish")),
     "newsletter": (r"newsletters?", ("newsletter",)),
-    "fee": (r"fees?", ("fee", "charge", "pay")),
+    "fee": (r"fees?", ("fee", "payment", "paid", "charging")),
     "fine": (r"fined?|fines", ("fine", "penalt")),
     "vote": (r"votes?|ballots?", ("vote", "ballot", "elect")),
     "consent": (r"consent", ("consent", "agree", "permission")),
     "certificate": (r"certificates?", ("certif",)),
     "helpline": (r"helplines?|hotlines?", ("helpline", "hotline", "phone line")),
-    "database": (r"databases?", ("database", "system")),
+    "database": (r"databases?", ("database",)),
     "insurance": (r"insurance", ("insurance",)),
     "licence": (r"licen[cs]es?", ("licen",)),
     "questionnaire": (r"questionnaires?|surveys?", ("questionnaire", "survey")),
@@ -256,19 +311,19 @@ OBJECTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "register-of-interests": (r"register of interests", ("interests",)),
     "panel": (r"panels?", ("panel",)),
     "committee": (r"committees?|sub-committees?", ("committee",)),
-    "form": (r"forms?", ("form ", "forms", "template", "pro forma")),
+    "form": (r"forms?", (r"forms?\b", "template", "pro forma")),
     "subscription": (r"subscriptions?|levy|levies|membership fees?", ("subscri", "levy", "fee")),
     "badge": (r"badges?|id cards?|lanyards?", ("badge", "identi", "lanyard")),
-    "app": (r"apps?|portals?|software", ("app ", "portal", "software", "system", "electronic")),
+    "app": (r"apps?|portals?|software", (r"apps?\b", "portal", "software", "electronic")),
     "presence": (
         r"in person|face[ -]to[ -]face|physically|on site",
-        ("person", "face", "physical", "site", "attend"),
+        ("in person", "face to face", "face-to-face", "physical", "on site"),
     ),
     "credential": (
         r"registered|qualified|accredited|chartered|certified|licensed",
         ("regist", "qualif", "accredit", "charter", "certif", "licen"),
     ),
-    "rank": (r"rank|grade", ("rank", "grade", "senior")),
+    "rank": (r"rank|grade", ("rank", "grade")),
     "minutes": (r"minutes", ("minute", "record")),
     "contract": (r"contracts?", ("contract", "commission")),
 }
@@ -299,14 +354,14 @@ def objects_named(text: str) -> set[str]:
 
 
 def mentions(provision_text: str, obj: str) -> bool:
-    """Whether a provision's words mention an object (by any stem of it) or a quantity (in digits or
-    in words)."""
+    """Whether a provision's words mention an object (a word that starts with one of its stems, so
+    "pay" is not found in "repay") or a quantity (in digits or in words)."""
     lowered = provision_text.lower()
     if obj.startswith("number:"):
         n = int(obj.split(":")[1])
         words = [w for w, v in NUMBERS.items() if v == n] + [str(n)]
         return any(re.search(rf"\b{w}\b", lowered) for w in words)
-    return any(stem in lowered for stem in OBJECTS[obj][1])
+    return any(re.search(rf"\b{stem}", lowered) for stem in OBJECTS[obj][1])
 
 
 @dataclass(frozen=True)
@@ -323,6 +378,7 @@ class Claim:
     only: bool = False  # "only X and Y": the roles it names are all there are
     objects: frozenset[str] = frozenset()  # what its requirement is about (OBJECTS)
     obliges: bool = False  # it speaks of an obligation (must, should, required, duty...)
+    permits: bool = False  # it says what may or can be done, or leaves it to someone (can, may, a matter for)
 
 
 def read_claim(text: str, roles: dict[str, Role], events: dict[str, Event]) -> Claim:
@@ -343,6 +399,7 @@ def read_claim(text: str, roles: dict[str, Role], events: dict[str, Event]) -> C
         bool(_ONLY.search(text)),
         frozenset(objects_named(_without_events(text, events))),
         bool(_OBLIGATION.search(text)),
+        permits(text),
     )
 
 

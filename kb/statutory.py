@@ -20,7 +20,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +81,15 @@ def stated_durations(p: Provision) -> set[Duration]:
     if p.timescale:
         spans.add(normalise(p.timescale.amount, p.timescale.unit))
     if p.every:
-        spans.add(normalise(*parse_within(p.every)))
+        spans.add(replace(normalise(*parse_within(p.every)), recurring=True))
     return spans
+
+
+def spans_like(p: Provision, claimed: Duration) -> set[Duration]:
+    """The spans a provision sets of the claimed kind: a frequency ("the core group meets every six
+    weeks") is compared with the provision's frequencies, a deadline with its deadlines, so a deadline
+    for another step is not read as contradicting a frequency the guidance never sets."""
+    return {d for d in stated_durations(p) if d.recurring == claimed.recurring}
 
 
 SLACK = 0.05  # how far below the threshold a claim about a recorded field may be and still be decided
@@ -116,7 +123,9 @@ def _fields_wanted(claim: Claim) -> list[Callable[[Provision], bool]]:
     if claim.members:
         wanted.append(lambda p: bool(p.members))
     if claim.duration is not None:
-        wanted.append(lambda p: bool(stated_durations(p)))
+        duration = claim.duration
+        wanted.append(lambda p: duration in spans_like(p, duration))
+        wanted.append(lambda p: bool(spans_like(p, duration)))
     if (claim.denial or claim.only) and claim.named:
         wanted.append(lambda p: bool(p.participants))
     return wanted
@@ -177,11 +186,11 @@ def decide(
         return Decision("contradicts", "members", best, {"claimed": ", ".join(sorted(claim.members))})
     if p.participants and _participants_differ(claim, p, actors_match):
         return Decision("contradicts", "participants", best, {"claimed": ", ".join(sorted(claim.named))})
-    invented = _invented(claim, candidates)
+    invented = _invented(claim, candidates) if not claim.denial else None
     if invented:
         return Decision("not_in_guidance", "detail", best, {"claimed": invented})
     if claim.duration is not None:
-        spans = stated_durations(p)
+        spans = spans_like(p, claim.duration)
         if not spans:
             return Decision("not_in_guidance", "no_timescale", best, {"claimed": str(claim.duration)})
         if claim.duration not in spans:
@@ -198,6 +207,8 @@ def decide(
     described = _described(claim, candidates, best)
     if described:
         return Decision("advice", "status", described)
+    if p.status == "statutory" and claim.permits and not (claim.obliges or claim.denial):
+        return Decision("advice", "status", best)
     return Decision(p.status, "status", best)
 
 

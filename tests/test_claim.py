@@ -12,6 +12,7 @@ from kb.claim import (
     event_after,
     members_claimed,
     objects_named,
+    permits,
     read_claim,
     roles_named,
 )
@@ -74,6 +75,22 @@ def test_durations_in_words_and_digits(text: str, expected: Duration) -> None:
     assert durations(text)[0][0] == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "recurring"),
+    [
+        ("at least every six weeks", True),
+        ("once a year", True),
+        ("quarterly", True),
+        ("meetings no more than six weeks apart", True),
+        ("at intervals of not more than six months", True),
+        ("within six weeks of the referral", False),
+        ("by the end of the next working day", False),
+    ],
+)
+def test_a_frequency_is_told_from_a_deadline(text: str, recurring: bool) -> None:
+    assert durations(text)[0][0].recurring is recurring
+
+
 @pytest.mark.parametrize("text", ["a 12-year-old pupil", "the three safeguarding partners", "aged 16 to 25"])
 def test_ages_and_counts_are_not_durations(text: str) -> None:
     assert durations(text) == []
@@ -103,6 +120,8 @@ def test_longest_alias_wins_so_one_phrase_names_one_role() -> None:
         ("Only the designated safeguarding lead can make a referral.", {"dsl"}),
         ("Channel panels are set up by the police; the council just sends someone along.", {"police"}),
         ("The council must act, not the police.", {"local-authority"}),
+        ("The police lead the enquiry and the school supports it.", {"police"}),
+        ("Schools are responsible for convening the meeting.", {"schools"}),
         ("Schools and the police must share information.", {"schools", "police"}),
         ("Practitioners should share information.", set()),  # names nobody in particular
         ("Youth offending teams sit within the local council.", set()),  # describes, asks nothing
@@ -192,6 +211,21 @@ def test_a_claim_reads_its_named_roles_its_only_and_its_objects_but_not_objects_
 )
 def test_operative_details_a_requirement_can_invent(text: str, objects: set[str]) -> None:
     assert objects_named(text) == objects
+
+
+@pytest.mark.parametrize(
+    ("text", "permissive"),
+    [
+        ("Anyone can make a referral.", True),
+        ("Partners may also review other deaths.", True),
+        ("Whether to have deputies is a matter for the school.", True),
+        ("It is for them to decide whether a review is needed.", True),
+        ("We work with parents as far as we can.", False),
+        ("The council must make enquiries.", False),
+    ],
+)
+def test_what_a_statement_permits(text: str, permissive: bool) -> None:
+    assert permits(text) is permissive
 
 
 def test_a_claim_says_whether_it_speaks_of_an_obligation() -> None:
