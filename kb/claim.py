@@ -144,15 +144,34 @@ def _number(word: str) -> int:
 
 
 def event_after(text: str, position: int, events: dict[str, Event]) -> str | None:
-    """The first event named after ``position``: what a stated timescale runs from."""
-    rest = text[position:].lower()
-    best: tuple[int, str] | None = None
+    """The event a stated timescale runs from: one the statement marks as a start ("once the first
+    home visit is done", "after the strategy discussion"), else the first named after ``position``;
+    an event the statement rules out ("not when the referral came in") is neither."""
+    named = sorted(_events_named(text, events))
+    marked = [key for at, key in named if _START.search(text, max(0, at - 60), at)]
+    if marked:
+        return marked[0]
+    after = [key for at, key in named if at >= position]
+    return after[0] if after else None
+
+
+_START = re.compile(
+    r"(?:\b(?:from|after|once|since|following)\b(?:\s+\S+){0,8}|\b(?:of|when)\b(?:\s+\S+){0,2})\s+$",
+    re.IGNORECASE,
+)
+_RULED_OUT = re.compile(r"\b(?:not|rather than|instead of)\s+(?:\S+\s+){0,3}$", re.IGNORECASE)
+
+
+def _events_named(text: str, events: dict[str, Event]) -> list[tuple[int, str]]:
+    """Where each event is named (its first synonym found there), less those ruled out."""
+    lowered = text.lower()
+    found: dict[int, str] = {}
     for event in events.values():
-        for phrase in event.synonyms:
-            at = rest.find(phrase)
-            if at >= 0 and (best is None or at < best[0]):
-                best = (at, event.key)
-    return best[1] if best else None
+        for phrase in sorted(event.synonyms, key=len, reverse=True):
+            for m in re.finditer(re.escape(phrase), lowered):
+                if not _RULED_OUT.search(lowered, max(0, m.start() - 30), m.start()):
+                    found.setdefault(m.start(), event.key)
+    return list(found.items())
 
 
 def same_event(a: str, b: str, events: dict[str, Event]) -> bool:
@@ -410,3 +429,40 @@ def _without_events(text: str, events: dict[str, Event]) -> str:
         for phrase in event.synonyms:
             text = re.sub(re.escape(phrase), " ", text, flags=re.IGNORECASE)
     return text
+
+
+# Words that carry no detail of their own: function words, modals, and the names of the documents.
+_PLAIN = frozenset(
+    {
+        "the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "with", "by", "from", "at", "as",
+        "is", "are", "be", "been", "was", "were", "it", "its", "this", "that", "these", "those",
+        "their", "they", "them", "there", "we", "our", "us", "you", "your", "i", "my", "me", "he",
+        "she", "his", "her", "which", "who", "whom", "whose", "what", "when", "where", "why", "how",
+        "not", "no", "nor", "but", "if", "then", "than", "so", "such", "can", "could", "may", "might",
+        "must", "should", "shall", "will", "would", "has", "have", "had", "do", "does", "did", "done",
+        "doing", "very", "also", "just", "only", "more", "most", "much", "many", "some", "any", "all",
+        "each", "every", "other", "another", "own", "same", "both", "either", "neither", "into", "onto",
+        "out", "over", "under", "about", "after", "before", "during", "within", "without", "through",
+        "between", "against", "up", "down", "off", "again", "further", "once", "here", "working",
+        "together", "kcsie", "guidance", "says", "say", "said", "require", "requires", "required",
+        "keeping", "children", "safe", "education",
+    }
+)  # fmt: skip
+
+
+def content_words(text: str) -> set[str]:
+    """The words of a statement that can carry a detail (four letters or more, not in ``_PLAIN``),
+    singular ("meetings" is "meeting")."""
+    words = re.findall(r"[a-z][a-z'-]+", text.lower())
+    return {w.removesuffix("s") for w in words if len(w) > 3 and w not in _PLAIN}
+
+
+def unmatched_share(text: str, provision_texts: list[str]) -> float:
+    """The share of a statement's content words that no word of the provisions starts like (their first
+    five letters): high when a statement adds details the guidance does not mention, low for a
+    paraphrase."""
+    words = content_words(text)
+    if not words:
+        return 0.0
+    found = {w[:5] for t in provision_texts for w in re.findall(r"[a-z][a-z'-]+", t.lower())}
+    return sum(w[:5] not in found for w in words) / len(words)

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from kb.claim import Claim, Duration, durations, mentions, normalise, same_event
+from kb.claim import Claim, Duration, durations, mentions, normalise, same_event, unmatched_share
 from kb.corpus import Event, Provision
 from kb.timescale import parse_within
 
@@ -47,6 +47,7 @@ class Decision:
     reason: str  # status | low_similarity | no_timescale | timescale | event | actor | denial | polarity
     evidence: Candidate | None
     detail: dict[str, str] = field(default_factory=dict)
+    unmatched: float = 0.0  # share of the statement's content words no near provision has (confidence)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ def spans_like(p: Provision, claimed: Duration) -> set[Duration]:
 
 SLACK = 0.05  # how far below the threshold a claim about a recorded field may be and still be decided
 DESCRIBED = 0.05  # how much less similar an advice provision may be for a description to rest on it
+UNMATCHED_POOL = 3  # the provisions whose words a statement's words are looked for in
 MARGIN = 0.1  # how much less similar a provision with the field a claim speaks of may be than the best
 # A provision headed as a denial ("Education is not a statutory safeguarding partner") contradicts a
 # statement that asserts the same thing without the "not".
@@ -177,7 +179,20 @@ def decide(
     actors_match: RoleCheck,
     events: Mapping[str, Event] | None = None,
 ) -> Decision:
-    """The verdict for a claim given its retrieved candidates (pure, so calibration can replay it)."""
+    """The verdict for a claim given its retrieved candidates (pure, so calibration can replay it),
+    with the share of its words the nearest provisions lack, which the confidence model weighs."""
+    decision = _decide(claim, candidates, threshold, actors_match, events)
+    texts = [f"{c.provision.title} {c.provision.text}" for c in candidates[:UNMATCHED_POOL]]
+    return replace(decision, unmatched=unmatched_share(claim.text, texts))
+
+
+def _decide(
+    claim: Claim,
+    candidates: Sequence[Candidate],
+    threshold: float,
+    actors_match: RoleCheck,
+    events: Mapping[str, Event] | None,
+) -> Decision:
     if not candidates or not _close_enough(claim, candidates, threshold):
         return Decision("not_in_guidance", "low_similarity", candidates[0] if candidates else None)
     best = _about(claim, candidates)
@@ -240,6 +255,7 @@ def features(decision: Decision, candidates: Sequence[Candidate]) -> dict[str, f
     best = sims[0]
     second = sims[1] if len(sims) > 1 else 0.0
     x = {"bias": 1.0, "similarity": best, "margin": best - second}
+    x[f"unmatched:{decision.verdict}"] = decision.unmatched
     x[f"verdict:{decision.verdict}"] = 1.0
     x[f"reason:{REASON_GROUPS.get(decision.reason, decision.reason)}"] = 1.0
     if decision.verdict == "statutory" and decision.evidence:

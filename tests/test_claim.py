@@ -15,6 +15,7 @@ from kb.claim import (
     permits,
     read_claim,
     roles_named,
+    unmatched_share,
 )
 from kb.corpus import Event, Role
 
@@ -89,6 +90,21 @@ def test_durations_in_words_and_digits(text: str, expected: Duration) -> None:
 )
 def test_a_frequency_is_told_from_a_deadline(text: str, recurring: bool) -> None:
     assert durations(text)[0][0].recurring is recurring
+
+
+@pytest.mark.parametrize(
+    ("text", "event"),
+    [
+        ("Once the duty social worker has done the first home visit, there is one working day to decide "
+         "about the referral.", "home-visit"),
+        ("There are 45 working days, but only after the first home visit, not from the referral.", "home-visit"),
+        ("There are 45 working days from the referral.", "referral-received"),
+        ("The 45 working days start when the strategy discussion ends, not at the referral.",
+         "strategy-discussion"),
+    ],
+)  # fmt: skip
+def test_the_start_event_is_the_one_marked_as_a_start_and_not_ruled_out(text: str, event: str) -> None:
+    assert read_claim(text, ROLES, EVENTS).event == event
 
 
 @pytest.mark.parametrize("text", ["a 12-year-old pupil", "the three safeguarding partners", "aged 16 to 25"])
@@ -231,6 +247,13 @@ def test_what_a_statement_permits(text: str, permissive: bool) -> None:
 def test_a_claim_says_whether_it_speaks_of_an_obligation() -> None:
     assert read_claim("The police must share information.", ROLES, EVENTS).obliges
     assert not read_claim("A review conference looks at the plan.", ROLES, EVENTS).obliges
+
+
+def test_the_share_of_a_statement_its_provisions_do_not_mention() -> None:
+    provisions = ["Safeguarding partners publish a yearly report on their arrangements."]
+    assert unmatched_share("The partners must publish reports on the arrangements.", provisions) == 0.0
+    assert unmatched_share("Partners must publish minutes of a quarterly public hearing.", provisions) == 0.5
+    assert unmatched_share("It is so.", provisions) == 0.0
 
 
 def test_quantities_outside_durations_years_and_group_counts_are_details() -> None:

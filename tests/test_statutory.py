@@ -299,6 +299,18 @@ def test_features_name_the_verdict_reason_force_and_margin() -> None:
     assert features(Decision("not_in_guidance", "low_similarity", None), [])["similarity"] == 0.0
 
 
+def test_the_confidence_sees_how_much_of_the_statement_the_nearest_provisions_lack() -> None:
+    near = Candidate(
+        provision(title="Deciding on a referral", text="A social worker decides on the referral."), 0.8
+    )
+    invented = decide(
+        claim("A social worker must decide on the referral at a panel hearing."), [near], 0.5, same_role
+    )
+    plain = decide(claim("A social worker decides on the referral."), [near], 0.5, same_role)
+    assert invented.unmatched > plain.unmatched == 0.0
+    assert features(invented, [near])["unmatched:statutory"] == invented.unmatched
+
+
 def test_out_of_fold_answers_come_from_models_not_fitted_on_them() -> None:
     def ex(gold: str, similarity: float) -> Example:
         return Example("s", gold, claim(), (Candidate(provision(), similarity),))
