@@ -67,7 +67,9 @@ class Knowledge:
     def warm(self) -> None:
         """Load everything a search and a verdict need (corpus, index, query encoder, calibration)
         and answer once, so that the first request is as fast as the hundredth. Raises IndexMissing
-        when there is no usable index."""
+        when there is no usable index. The whole corpus too, for the pages and endpoints that list
+        provisions, loaded first so that the vocabulary is taken from it rather than read twice."""
+        _ = self.corpus
         self.statutory("warm up")
 
     def statutory(
