@@ -291,6 +291,9 @@ _PERMISSIVE = re.compile(
 _AS_FAR_AS = re.compile(r"\bas (?:far|soon|much|well) as (?:\w+ )?(?:can|could|may|might)\b", re.IGNORECASE)
 
 
+_UNIVERSAL = re.compile(r"\b(?:every|whenever|always)\b", re.IGNORECASE)
+
+
 def permits(text: str) -> bool:
     """Whether a statement says what may or can be done, or leaves a choice to someone, rather than
     what must be ("as far as we can" qualifies a duty, and is removed before looking)."""
@@ -400,6 +403,7 @@ class Claim:
     objects: frozenset[str] = frozenset()  # what its requirement is about (OBJECTS)
     obliges: bool = False  # it speaks of an obligation (must, should, required, duty...)
     permits: bool = False  # it says what may or can be done, or leaves it to someone (can, may, a matter for)
+    universal: bool = False  # it says something holds every time (every, whenever, always)
 
 
 def read_claim(text: str, roles: dict[str, Role], events: dict[str, Event]) -> Claim:
@@ -421,6 +425,7 @@ def read_claim(text: str, roles: dict[str, Role], events: dict[str, Event]) -> C
         frozenset(objects_named(_without_events(text, events))),
         bool(_OBLIGATION.search(text)),
         permits(text),
+        bool(_UNIVERSAL.search(text)),
     )
 
 

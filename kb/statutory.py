@@ -95,6 +95,7 @@ def spans_like(p: Provision, claimed: Duration) -> set[Duration]:
 
 SLACK = 0.05  # how far below the threshold a claim about a recorded field may be and still be decided
 DESCRIBED = 0.05  # how much less similar an advice provision may be for a description to rest on it
+UNMATCHED_INVENTED = 0.4  # share of unmatched words that makes an "every time" requirement invented
 UNMATCHED_POOL = 3  # the provisions whose words a statement's words are looked for in
 MARGIN = 0.1  # how much less similar a provision with the field a claim speaks of may be than the best
 # A provision headed as a denial ("Education is not a statutory safeguarding partner") contradicts a
@@ -181,9 +182,10 @@ def decide(
 ) -> Decision:
     """The verdict for a claim given its retrieved candidates (pure, so calibration can replay it),
     with the share of its words the nearest provisions lack, which the confidence model weighs."""
-    decision = _decide(claim, candidates, threshold, actors_match, events)
     texts = [f"{c.provision.title} {c.provision.text}" for c in candidates[:UNMATCHED_POOL]]
-    return replace(decision, unmatched=unmatched_share(claim.text, texts))
+    unmatched = unmatched_share(claim.text, texts)
+    decision = _decide(claim, candidates, threshold, actors_match, events, unmatched)
+    return replace(decision, unmatched=unmatched)
 
 
 def _decide(
@@ -192,6 +194,7 @@ def _decide(
     threshold: float,
     actors_match: RoleCheck,
     events: Mapping[str, Event] | None,
+    unmatched: float,
 ) -> Decision:
     if not candidates or not _close_enough(claim, candidates, threshold):
         return Decision("not_in_guidance", "low_similarity", candidates[0] if candidates else None)
@@ -219,6 +222,8 @@ def _decide(
         return Decision("contradicts", "denial", best)
     if NEGATED.search(SUBORDINATE.split(p.title)[0]) and not NEGATED.search(claim.text):
         return Decision("contradicts", "polarity", best)
+    if p.status == "statutory" and claim.universal and claim.obliges and unmatched >= UNMATCHED_INVENTED:
+        return Decision("not_in_guidance", "detail", best, {"claimed": "requirement that applies every time"})
     described = _described(claim, candidates, best)
     if described:
         return Decision("advice", "status", described)

@@ -244,8 +244,10 @@ def test_what_a_statement_permits(text: str, permissive: bool) -> None:
     assert permits(text) is permissive
 
 
-def test_a_claim_says_whether_it_speaks_of_an_obligation() -> None:
+def test_a_claim_says_whether_it_speaks_of_an_obligation_in_every_case() -> None:
     assert read_claim("The police must share information.", ROLES, EVENTS).obliges
+    assert read_claim("The police must always share information.", ROLES, EVENTS).universal
+    assert not read_claim("The police must share information.", ROLES, EVENTS).universal
     assert not read_claim("A review conference looks at the plan.", ROLES, EVENTS).obliges
 
 

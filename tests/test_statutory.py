@@ -60,7 +60,7 @@ def claim(
     denial=False,
     **fields: object,
 ) -> Claim:
-    flags = {k: bool(fields.pop(k)) for k in ("only", "obliges", "permits") if k in fields}
+    flags = {k: bool(fields.pop(k)) for k in ("only", "obliges", "permits", "universal") if k in fields}
     sets = {k: frozenset(v) for k, v in fields.items()}
     return Claim(text, duration, event, frozenset(roles), denial, **flags, **sets)
 
@@ -137,6 +137,15 @@ def test_a_description_rests_on_a_nearly_as_similar_advice_provision() -> None:
     assert verdict(claim(obliges=True), Candidate(provision(), 0.8), explained) == ("statutory", "status")
     far = Candidate(provision("why", status="advice"), 0.70)
     assert verdict(claim(), Candidate(provision(), 0.8), far) == ("statutory", "status")
+
+
+def test_an_every_time_requirement_made_mostly_of_words_the_guidance_lacks_is_invented() -> None:
+    near = Candidate(provision(text="A social worker decides on the referral."), 0.8)
+    text = "The police must always phone the headteacher personally about arrests."
+    assert verdict(claim(text, universal=True, obliges=True), near) == ("not_in_guidance", "detail")
+    assert verdict(claim(text, obliges=True), near) == ("statutory", "status")
+    paraphrase = "A social worker must always decide on the referral."
+    assert verdict(claim(paraphrase, universal=True, obliges=True), near) == ("statutory", "status")
 
 
 def test_what_may_be_done_under_a_statutory_provision_is_advice() -> None:
