@@ -291,6 +291,12 @@ _PERMISSIVE = re.compile(
 _AS_FAR_AS = re.compile(r"\bas (?:far|soon|much|well) as (?:\w+ )?(?:can|could|may|might)\b", re.IGNORECASE)
 
 
+_EXPLAINS = re.compile(
+    r"\b(?:is|are) (?:there|designed|intended|used|started|held|set up)\b"
+    r"|\b(?:is|are) (?:important|essential|vital|key|crucial)\b"
+    r"|\b(?:the )?(?:purpose|aim|point|role) of\b|\bhelps?\b|\bplays? a\b",
+    re.IGNORECASE,
+)  # a statement of purpose or importance, which explains rather than requires
 _UNIVERSAL = re.compile(r"\b(?:every|whenever|always)\b", re.IGNORECASE)
 
 
@@ -404,6 +410,7 @@ class Claim:
     obliges: bool = False  # it speaks of an obligation (must, should, required, duty...)
     permits: bool = False  # it says what may or can be done, or leaves it to someone (can, may, a matter for)
     universal: bool = False  # it says something holds every time (every, whenever, always)
+    explains: bool = False  # it says what something is for or why it matters ("is essential", "is there to")
 
 
 def read_claim(text: str, roles: dict[str, Role], events: dict[str, Event]) -> Claim:
@@ -426,6 +433,7 @@ def read_claim(text: str, roles: dict[str, Role], events: dict[str, Event]) -> C
         bool(_OBLIGATION.search(text)),
         permits(text),
         bool(_UNIVERSAL.search(text)),
+        bool(_EXPLAINS.search(text)),
     )
 
 

@@ -131,14 +131,16 @@ def _fields_wanted(claim: Claim) -> list[Callable[[Provision], bool]]:
         wanted.append(lambda p: bool(spans_like(p, duration)))
     if (claim.denial or claim.only) and claim.named:
         wanted.append(lambda p: bool(p.participants))
+    if claim.denial:  # a denial is about a requirement
+        wanted.append(lambda p: p.status == "statutory")
     return wanted
 
 
 def _close_enough(claim: Claim, candidates: Sequence[Candidate], threshold: float) -> bool:
     """Whether the statement is about something the guidance covers: its best provision is above the
-    threshold, or it speaks of a field (a timescale, a membership, who takes part) that a provision
-    nearly as similar records as structured data, which a paraphrase far from the provision's words
-    still contradicts or confirms ("the receiving council has 10 working days to hold it")."""
+    threshold, or it speaks of a field (a timescale, a membership, who takes part, a requirement it
+    denies) that one of the three nearest provisions records, which a paraphrase far from the
+    provision's words still contradicts or confirms ("the receiving council has 10 working days")."""
     best = candidates[0].similarity
     if best >= threshold:
         return True
@@ -227,9 +229,18 @@ def _decide(
     described = _described(claim, candidates, best)
     if described:
         return Decision("advice", "status", described)
-    if p.status == "statutory" and claim.permits and not (claim.obliges or claim.denial):
+    if p.status == "statutory" and _explains_or_permits(claim):
         return Decision("advice", "status", best)
     return Decision(p.status, "status", best)
+
+
+def _explains_or_permits(claim: Claim) -> bool:
+    """A statement of what may be done ("anyone can make a referral") or of what something is for
+    ("sharing information is essential to..."), with no obligation, denial or timescale in it, says
+    what the guidance explains around a requirement, not the requirement."""
+    if claim.obliges or claim.denial or claim.duration is not None:
+        return False
+    return claim.permits or claim.explains
 
 
 def _described(claim: Claim, candidates: Sequence[Candidate], best: Candidate) -> Candidate | None:

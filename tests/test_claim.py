@@ -248,6 +248,9 @@ def test_a_claim_says_whether_it_speaks_of_an_obligation_in_every_case() -> None
     assert read_claim("The police must share information.", ROLES, EVENTS).obliges
     assert read_claim("The police must always share information.", ROLES, EVENTS).universal
     assert not read_claim("The police must share information.", ROLES, EVENTS).universal
+    assert read_claim("Sharing information is essential to keep children safe.", ROLES, EVENTS).explains
+    assert read_claim("A review is there to learn lessons.", ROLES, EVENTS).explains
+    assert not read_claim("The police must share information.", ROLES, EVENTS).explains
     assert not read_claim("A review conference looks at the plan.", ROLES, EVENTS).obliges
 
 

@@ -60,7 +60,9 @@ def claim(
     denial=False,
     **fields: object,
 ) -> Claim:
-    flags = {k: bool(fields.pop(k)) for k in ("only", "obliges", "permits", "universal") if k in fields}
+    flags = {
+        k: bool(fields.pop(k)) for k in ("only", "obliges", "permits", "universal", "explains") if k in fields
+    }
     sets = {k: frozenset(v) for k, v in fields.items()}
     return Claim(text, duration, event, frozenset(roles), denial, **flags, **sets)
 
@@ -128,6 +130,12 @@ def test_a_claim_about_a_recorded_field_is_decided_a_little_below_the_threshold(
     assert verdict(claim(), Candidate(TIMED, 0.47)) == ("not_in_guidance", "low_similarity")
     assert verdict(c, Candidate(TIMED, 0.40)) == ("not_in_guidance", "low_similarity")
     assert verdict(c, Candidate(provision(), 0.47)) == ("not_in_guidance", "low_similarity")
+    denied = claim(denial=True)
+    assert verdict(denied, Candidate(provision(), 0.47)) == ("contradicts", "denial")
+    assert verdict(denied, Candidate(provision(status="advice"), 0.47)) == (
+        "not_in_guidance",
+        "low_similarity",
+    )
 
 
 def test_a_description_rests_on_a_nearly_as_similar_advice_provision() -> None:
@@ -152,6 +160,9 @@ def test_what_may_be_done_under_a_statutory_provision_is_advice() -> None:
     assert verdict(claim(permits=True), Candidate(provision(), 0.8)) == ("advice", "status")
     assert verdict(claim(permits=True, obliges=True), Candidate(provision(), 0.8)) == ("statutory", "status")
     assert verdict(claim(permits=True, denial=True), Candidate(provision(), 0.8)) == ("contradicts", "denial")
+    assert verdict(claim(explains=True), Candidate(provision(), 0.8)) == ("advice", "status")
+    timed = claim(explains=True, duration=Duration(1, "working day"))
+    assert verdict(timed, Candidate(TIMED, 0.8)) == ("statutory", "status")
 
 
 def test_another_actor_contradicts() -> None:
