@@ -111,8 +111,9 @@ def tokenize(texts: list[str]) -> list[list[str]]:
 
 
 def chroma_metadata(p: Provision) -> dict[str, Any]:
-    """Filterable fields; roles become boolean flags because Chroma filters on scalars."""
-    meta: dict[str, Any] = {
+    """What a record is, so a collection can be read on its own (on a shared Chroma server, say).
+    Searches restrict Chroma by ids, not by these fields (see ``LoadedIndex.admitted``)."""
+    return {
         "key": p.key,
         "document": p.document,
         "edition": p.edition,
@@ -121,8 +122,6 @@ def chroma_metadata(p: Provision) -> dict[str, Any]:
         "force": p.force or "",
         "chapter": p.chapter,
     }
-    meta.update({f"role_{r}": True for r in p.roles})
-    return meta
 
 
 def chroma_client(settings: Settings, path: Path | None):

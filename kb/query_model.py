@@ -161,6 +161,9 @@ class OnnxEncoder:
         self._tokenizer.enable_truncation(max_length=int(config["max_length"]))
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # warnings about unused initialisers are noise here
+        # Idle threads would otherwise spin for a while after each encode, and on a small machine that
+        # spinning slows the Chroma query that follows it by half (bench/search.py).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(
             str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"]
         )

@@ -7,14 +7,14 @@ from typing import Any
 
 import yaml
 
-from kb.limits import Limits, TooComplex, check_yaml
+from kb.limits import SAFE_LOADER, Limits, TooComplex, check_yaml
 from kb.problems import NotUtf8, Problem, read_utf8
 
 LINE = "__line__"
 DEFAULT_LIMITS = Limits()  # corpus files: the same bounds as a request with default settings
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(SAFE_LOADER):  # type: ignore[misc,valid-type]
     """A safe loader whose mappings remember the 1-based line they start on (key ``__line__``)."""
 
 
@@ -35,7 +35,16 @@ class YamlError(ValueError):
         super().__init__(message)
 
 
-def _error_from(exc: yaml.YAMLError, line_offset: int) -> YamlError:
+def _error_from(exc: yaml.YAMLError, text: str, line_offset: int) -> YamlError:
+    """The error at its line, in the words of PyYAML's pure-Python parser ("expected ',' or ']', but
+    got ':'"), which says more than libyaml's: malformed files are rare, so parsing one twice is cheap."""
+    if SAFE_LOADER is not yaml.SafeLoader:
+        try:
+            yaml.load(text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError as pure:
+            exc = pure
+        except ValueError:  # a bad date: libyaml's error stands
+            pass
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = (mark.line + 1 if mark else 1) + line_offset
     problem = getattr(exc, "problem", None) or str(exc)
@@ -62,9 +71,9 @@ def load_text(
     except TooComplex as exc:
         raise YamlTooComplex(exc.line, f"too complex: {exc}") from exc
     try:
-        return yaml.load(text, Loader=_LineLoader if with_lines else yaml.SafeLoader)
+        return yaml.load(text, Loader=_LineLoader if with_lines else SAFE_LOADER)
     except yaml.YAMLError as exc:
-        raise _error_from(exc, line_offset) from exc
+        raise _error_from(exc, text, line_offset) from exc
     except ValueError as exc:  # PyYAML's date constructor raises this, without a line
         raise NotADate(_bad_date_line(text) + line_offset, f"not a calendar date: {exc}") from exc
 
