@@ -6,9 +6,11 @@
 Brings the configured index up to date first (`wtkb build`). Then, in rounds, runs each
 command once per round in turn (so that a busy machine slows them all alike): a search, a statutory
 verdict, and two commands that load no model, `due` and `flow list`, timing each whole process and
-reading its peak memory (max RSS) from ``os.wait4``. Then starts `wtkb serve` on a loopback port
-and times start to a healthy /health, and to the first search answered after it; then the same
-server's warm searches (queries not seen before) for the first search's ratio to the warm p95.
+reading its peak memory (max RSS) from ``os.wait4``; beside them, a bare Python and a Python that
+only imports chromadb, the floor any dense search through Chroma pays on top of the no-model commands.
+Then starts `wtkb serve` on a loopback port and times start to a healthy /health, and to the first
+search answered after it; then the same server's warm searches (queries not seen before) for the
+first search's ratio to the warm p95.
 Figures, with each command's ratio to the commands that load no model, go to
 bench/results/coldstart.json. Nothing is downloaded.
 """
@@ -42,6 +44,7 @@ COMMANDS = {
     "due": ["due", "--flow", "referral", "--edition", "2018", "--from", "2024-01-08", "--json"],
     "flow_list": ["flow", "list", "--edition", "2018"],
 }
+FLOORS = {"python_bare": ["-c", "pass"], "python_import_chromadb": ["-c", "import chromadb"]}
 BASELINES = ("flow_list", "due")  # commands that load no model
 WARM_SEARCHES = 100
 
@@ -50,28 +53,36 @@ def wtkb(*args: str) -> list[str]:
     return [sys.executable, "-m", "kb.cli", *args]
 
 
-def run_cold(args: list[str]) -> tuple[float, float]:
+def python(*args: str) -> list[str]:
+    return [sys.executable, *args]
+
+
+def run_cold(argv: list[str]) -> tuple[float, float]:
     """Seconds and peak MiB of one whole process; fails loudly if the command fails.
 
     The peak comes from /usr/bin/time, whose child is forked from it: a child forked from this
     process would count the pages it shared with this one before exec."""
     with tempfile.NamedTemporaryFile() as peak, tempfile.TemporaryFile() as log:
-        command = [TIME, "-f", "%M", "-o", peak.name, *wtkb(*args)]
+        command = [TIME, "-f", "%M", "-o", peak.name, *argv]
         started = time.perf_counter()
         done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=log, cwd=ROOT, check=False)
         seconds = time.perf_counter() - started
         if done.returncode != 0:
             log.seek(0)
-            raise RuntimeError(f"wtkb {' '.join(args)} failed: {log.read().decode()[-2000:]}")
+            raise RuntimeError(f"{' '.join(argv)} failed: {log.read().decode()[-2000:]}")
         return seconds, int(Path(peak.name).read_text().split()[-1]) / 1024  # %M is in KiB
 
 
 def cold_commands(runs: int) -> dict[str, dict[str, float]]:
-    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
-    peaks: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    argvs = {
+        **{name: wtkb(*args) for name, args in COMMANDS.items()},
+        **{name: python(*args) for name, args in FLOORS.items()},
+    }
+    times: dict[str, list[float]] = {name: [] for name in argvs}
+    peaks: dict[str, list[float]] = {name: [] for name in argvs}
     for _ in range(runs):
-        for name, args in COMMANDS.items():
-            seconds, peak = run_cold(args)
+        for name, argv in argvs.items():
+            seconds, peak = run_cold(argv)
             times[name].append(seconds)
             peaks[name].append(peak)
     return {
@@ -80,7 +91,7 @@ def cold_commands(runs: int) -> dict[str, dict[str, float]]:
             "min_s": round(min(times[name]), 3),
             "peak_mib": round(max(peaks[name]), 1),
         }
-        for name in COMMANDS
+        for name in argvs
     }
 
 
@@ -191,6 +202,10 @@ def main() -> None:
         for name in ("search", "statutory")
         for base in BASELINES
     }
+    chromadb_import = commands["python_import_chromadb"]["median_s"] - commands["python_bare"]["median_s"]
+    ratios["floor_flow_list_plus_chromadb_import_over_flow_list"] = round(
+        (commands["flow_list"]["median_s"] + chromadb_import) / commands["flow_list"]["median_s"], 2
+    )
     results = {
         "machine": machine(),
         "runs": args.runs,

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from kb.claim import Claim, event_name, read_claim
-from kb.corpus import Corpus, Provision
+from kb.corpus import Provision, Vocabulary
 from kb.search import Query, QueryError, Searcher, expand_abbreviations, provision_json
 from kb.statutory import Calibration, Candidate, Decision, Example, decide
 
@@ -22,7 +22,7 @@ EVERYONE = "all-practitioners"
 
 @dataclass
 class Checker:
-    corpus: Corpus
+    corpus: Vocabulary  # roles and events; the provisions come from the searcher's index
     searcher: Searcher
     encode: Callable[[str], np.ndarray]
     calibration: Calibration

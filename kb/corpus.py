@@ -257,14 +257,15 @@ EditionKey = tuple[str, int]  # (document, year): how the corpus keys editions
 
 
 @dataclass
-class Corpus:
-    provisions: list[Provision] = field(default_factory=list)
+class Vocabulary:
+    """The documents, their editions (SOURCE.yaml), roles and events: what a search or a verdict needs
+    from the corpus, since the provisions they rank come from the index's own copy. Loading it skips
+    parsing every chapter file, a third of a cold `wtkb search`'s own time."""
+
     documents: dict[str, Document] = field(default_factory=dict)
     editions: dict[EditionKey, Edition] = field(default_factory=dict)
     roles: dict[str, Role] = field(default_factory=dict)
     events: dict[str, Event] = field(default_factory=dict)
-    flowcharts: dict[tuple[int, str], Flowchart] = field(default_factory=dict)  # WT only: (year, key)
-    overlays: dict[str, Overlay] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
     def years(self, document: str = WT.key) -> list[int]:
@@ -288,11 +289,6 @@ class Corpus:
     def edition(self, year: int, document: str = WT.key) -> Edition:
         return self.editions[(document, year)]
 
-    def get(self, edition: int, key: str, document: str = WT.key) -> Provision | None:
-        return next(
-            (p for p in self.provisions if (p.document, p.edition, p.key) == (document, edition, key)), None
-        )
-
     def expand_role(self, role: str) -> set[str]:
         """A role and every narrower role it includes (``schools`` also finds ``dsl``)."""
         seen: set[str] = set()
@@ -304,6 +300,20 @@ class Corpus:
             seen.add(current)
             todo.extend(self.roles[current].includes if current in self.roles else ())
         return seen
+
+
+@dataclass
+class Corpus(Vocabulary):
+    """The vocabulary with every provision, flowchart and local overlay."""
+
+    provisions: list[Provision] = field(default_factory=list)
+    flowcharts: dict[tuple[int, str], Flowchart] = field(default_factory=dict)  # WT only: (year, key)
+    overlays: dict[str, Overlay] = field(default_factory=dict)
+
+    def get(self, edition: int, key: str, document: str = WT.key) -> Provision | None:
+        return next(
+            (p for p in self.provisions if (p.document, p.edition, p.key) == (document, edition, key)), None
+        )
 
 
 # ---------------------------------------------------------------- roles and editions
@@ -671,12 +681,8 @@ def _key_problems(provisions: list[Provision]) -> list[Problem]:
     return problems
 
 
-def _load_edition_folder(corpus: Corpus, document: Document, folder: Path, root: Path) -> None:
-    """One edition's SOURCE.yaml and chapter files, and a problem for anything else in its folder."""
-    edition, problems = load_edition(folder, root)
-    corpus.problems += problems
-    if edition:
-        corpus.editions[(document.key, edition.year)] = edition
+def _load_chapters(corpus: Corpus, document: Document, folder: Path, root: Path) -> None:
+    """One edition's chapter files, and a problem for anything else in its folder."""
     for status in STATUSES:
         for path in sorted((folder / status).glob("*.md")):
             provisions, problems = parse_chapter_file(path, root, corpus.roles, document)
@@ -689,21 +695,43 @@ def _load_edition_folder(corpus: Corpus, document: Document, folder: Path, root:
     ]
 
 
+def _load_vocabulary_into(target: Vocabulary, root: Path) -> list[tuple[Document, Path]] | None:
+    """Fill ``target`` with documents, roles, events and each edition's SOURCE.yaml (problems
+    collected, never raised); the edition folders, for the chapters to be read from (None: this is
+    no corpus, having no documents.yaml)."""
+    if not (root / "documents.yaml").is_file():
+        target.problems.append(Problem(str(root), 1, "no documents.yaml: is WTKB_CORPUS_DIR right?"))
+        return None
+    target.documents, target.problems = load_documents(root / "documents.yaml", root)
+    target.roles, problems = load_roles(root / "roles.yaml", root)
+    target.problems += problems
+    target.events, problems = load_events(root / "events.yaml", root)
+    target.problems += problems
+    folders = _edition_folders(root, target.documents)
+    for document, folder in folders:
+        edition, problems = load_edition(folder, root)
+        target.problems += problems
+        if edition:
+            target.editions[(document.key, edition.year)] = edition
+    return folders
+
+
+def load_vocabulary(root: Path) -> Vocabulary:
+    """Documents, editions, roles and events only: enough to search and to check a statement."""
+    vocabulary = Vocabulary()
+    _load_vocabulary_into(vocabulary, root)
+    vocabulary.problems.sort()
+    return vocabulary
+
+
 def load_corpus(root: Path) -> Corpus:
     """Load everything under ``root``; problems are collected in ``corpus.problems``, never raised."""
     corpus = Corpus()
-    if not (root / "documents.yaml").is_file():
-        corpus.problems.append(Problem(str(root), 1, "no documents.yaml: is WTKB_CORPUS_DIR right?"))
+    folders = _load_vocabulary_into(corpus, root)
+    if folders is None:
         return corpus
-    corpus.documents, corpus.problems = load_documents(root / "documents.yaml", root)
-    roles, problems = load_roles(root / "roles.yaml", root)
-    corpus.roles = roles
-    corpus.problems += problems
-    corpus.events, problems = load_events(root / "events.yaml", root)
-    corpus.problems += problems
-    folders = _edition_folders(root, corpus.documents)
     for document, folder in folders:
-        _load_edition_folder(corpus, document, folder, root)
+        _load_chapters(corpus, document, folder, root)
     known = {*corpus.documents, "local", "documents.yaml", "roles.yaml", "events.yaml"}
     corpus.problems += [
         Problem(rel(p, root), 1, f"not a document folder: add {p.name!r} to documents.yaml or remove it")

@@ -208,6 +208,7 @@ class LoadedIndex:
     encoder: QueryEncoder | None
     masks: dict[tuple[Any, ...], tuple[np.ndarray, list[str]]] = field(default_factory=dict)
     shaped: dict[int, dict[str, Any]] = field(default_factory=dict)
+    stored: dict[str, np.ndarray] = field(default_factory=dict)  # uid -> embedding, once asked of Chroma
 
     @classmethod
     def open(cls, settings: Settings, build: Path | None = None) -> LoadedIndex:
@@ -243,12 +244,17 @@ class LoadedIndex:
             raise chroma_failure(self.settings, self.build, exc) from None
 
     def vectors(self, uids: list[str]) -> np.ndarray:
-        """The stored embeddings of some provisions, in the order asked (rows are unit length)."""
+        """The stored embeddings of some provisions, in the order asked (rows are unit length).
+        Each is asked of Chroma once per build, then kept: a build's vectors never change, and a
+        verdict rescores the same few provisions again and again."""
         if not uids:
             return np.zeros((0, 0), dtype=np.float32)
-        got = self.chroma(lambda: self.collection.get(ids=uids, include=["embeddings"]))
-        by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
-        return np.array([by_id[u] for u in uids], dtype=np.float32)
+        missing = [u for u in uids if u not in self.stored]
+        if missing:
+            got = self.chroma(lambda: self.collection.get(ids=missing, include=["embeddings"]))
+            for uid, vector in zip(got["ids"], got["embeddings"], strict=True):
+                self.stored[uid] = np.asarray(vector, dtype=np.float32)
+        return np.stack([self.stored[u] for u in uids])
 
     def admitted(
         self, key: tuple[Any, ...], matches: Callable[[Provision], bool]

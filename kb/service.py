@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from kb.checker import Checker
-from kb.corpus import WT, Corpus, Provision, load_corpus
+from kb.corpus import WT, Corpus, Provision, Vocabulary, load_corpus, load_vocabulary
 from kb.deadlines import deadlines
 from kb.diff import compare, parse_filters
 from kb.duties import duties_for
@@ -36,6 +36,12 @@ class Knowledge:
     def corpus(self) -> Corpus:
         return load_corpus(self.settings.corpus_dir)
 
+    @cached_property
+    def vocabulary(self) -> Vocabulary:
+        """The corpus when it is loaded already, else only its vocabulary files (search and verdicts
+        need no more, which keeps a cold CLI search from parsing every chapter)."""
+        return self.__dict__.get("corpus") or load_vocabulary(self.settings.corpus_dir)
+
     @property
     def embedder(self) -> Embedder:
         """sentence-transformers: embeds provisions, and queries only for a build without an ONNX
@@ -46,8 +52,8 @@ class Knowledge:
 
     @cached_property
     def searcher(self) -> Searcher:
-        roles = {r: self.corpus.expand_role(r) for r in self.corpus.roles}
-        editions = {key: e.url for key, e in self.corpus.editions.items()}
+        roles = {r: self.vocabulary.expand_role(r) for r in self.vocabulary.roles}
+        editions = {key: e.url for key, e in self.vocabulary.editions.items()}
         return Searcher(self.settings, lambda: self.embedder, roles, editions)
 
     def search(self, query: Query) -> list[Hit]:
@@ -56,12 +62,14 @@ class Knowledge:
     @cached_property
     def checker(self) -> Checker:
         calibration = Calibration.load(self.settings.calibration_file)
-        return Checker(self.corpus, self.searcher, self.searcher.embed_query, calibration)
+        return Checker(self.vocabulary, self.searcher, self.searcher.embed_query, calibration)
 
     def warm(self) -> None:
         """Load everything a search and a verdict need (corpus, index, query encoder, calibration)
         and answer once, so that the first request is as fast as the hundredth. Raises IndexMissing
-        when there is no usable index."""
+        when there is no usable index. The whole corpus too, for the pages and endpoints that list
+        provisions, loaded first so that the vocabulary is taken from it rather than read twice."""
+        _ = self.corpus
         self.statutory("warm up")
 
     def statutory(

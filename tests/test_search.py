@@ -126,3 +126,15 @@ def test_searcher_picks_up_a_new_build(kb: Knowledge, embedder: Embedder) -> Non
     path.write_text(path.read_text().replace("Schools refer concerns", "Schools pass on concerns"))
     build(kb.settings, lambda: embedder)
     assert kb.search(Query("pupil"))[0].provision.title == "Schools pass on concerns"
+
+
+def test_a_search_and_a_verdict_read_no_chapter_file(kb: Knowledge) -> None:
+    """They rank the index's own copy of the provisions, so a cold CLI command need not parse the
+    corpus's chapters: only its vocabulary (documents, editions, roles, events)."""
+    assert kb.search(Query("referral"))
+    assert kb.statutory("A referral decision is made within one working day")["evidence"]
+    assert "corpus" not in kb.__dict__
+    assert set(kb.vocabulary.editions) == {("wt", 2018), ("wt", 2023)}
+    loaded = Knowledge(kb.settings)
+    corpus = loaded.corpus
+    assert loaded.vocabulary is corpus  # once the corpus is loaded, it serves as the vocabulary too

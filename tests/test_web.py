@@ -331,7 +331,9 @@ def test_flowchart_is_drawn_and_listed_with_links_to_provisions(client: TestClie
     html = client.get("/flowcharts/referral", params={"edition": "2023"}).text
     svg = html[html.index("<svg") : html.index("</svg>")]
     assert svg.count('class="wtkb-flow__step"') == 2 and svg.count('<path class="wtkb-flow__edge"') == 1
-    assert '<a href="/provisions/2023/referral-decision"' in svg
+    assert '<a href="/provisions/wt/2023/referral-decision"' in svg  # the link names its document
+    links = set(re.findall(r'href="(/provisions/[^"#]+)"', html))
+    assert links and all(client.get(link).status_code == 200 for link in links)
     assert "Within 1 working day of step 1" in " ".join(re.sub(r"<[^>]+>", " ", svg).split())
     assert 'id="step-referral-received"' in html and 'id="step-decision"' in html
     assert "within 1 working day of step 1 (Referral received)" in html

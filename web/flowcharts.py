@@ -58,7 +58,7 @@ def viewer_context(kb: Knowledge, chart: Flowchart) -> dict[str, Any]:
     edition = chart.edition
 
     def provision(key: str) -> tuple[str, str]:
-        return kb.corpus.get(edition, key).title, f"/provisions/{edition}/{key}"
+        return kb.corpus.get(edition, key).title, f"/provisions/wt/{edition}/{key}"
 
     overlays = sorted(area for area, o in kb.corpus.overlays.items() if o.edition == edition)
     return {
