@@ -8,7 +8,8 @@ is left alone), then for a fixed query set measures in the same run:
   - cached:  the same search with the query's embedding already cached,
   - chroma:  Chroma's bare nearest-neighbour query over the editions in force, with the vector
              given: the floor any search that asks Chroma pays on top of the encode,
-  - encode_sentence_transformers: the build-time model encoding one query, for comparison.
+  - encode_sentence_transformers: the build-time model encoding one query, for comparison (last,
+             since torch's idle threads spin after it and would slow what ran next).
 Prints the figures and writes them to bench/results/search.json.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from report import machine, save  # bench/report.py
@@ -82,22 +84,30 @@ def main() -> None:
         index = kb.searcher.index
         current = kb.corpus.current_editions()
         in_force = [p.uid for p in index.provisions if (p.document, p.edition) in current]
-        encode, search, cached, chroma, st_encode = [], [], [], [], []
-        for _ in range(ROUNDS):
-            for q in QUERIES:
-                encode.append(timed(lambda q=q: encoder.encode([q])))
-                vector = encoder.encode([q])[0].tolist()
-                chroma.append(
-                    timed(
-                        lambda v=vector: index.collection.query(
-                            query_embeddings=[v], n_results=50, ids=in_force, include=[]
-                        )
-                    )
-                )
-                encoder.clear_cache()
-                search.append(timed(lambda q=q: kb.search(Query(q))))
-                cached.append(timed(lambda q=q: kb.search(Query(q))))
-                st_encode.append(timed(lambda q=q: embedder.encode([q])))
+        vectors = {q: encoder.encode([q])[0].tolist() for q in QUERIES}
+
+        def chroma_query(q: str) -> None:
+            index.collection.query(query_embeddings=[vectors[q]], n_results=50, ids=in_force, include=[])
+
+        def fresh_search(q: str) -> None:
+            encoder.clear_cache()
+            kb.search(Query(q))
+
+        passes: dict[str, Callable[[str], object]] = {
+            "encode": lambda q: encoder.encode([q]),
+            "chroma": chroma_query,
+            "search": fresh_search,
+            "cached": lambda q: kb.search(Query(q)),
+        }
+        times: dict[str, list[float]] = {name: [] for name in passes}
+        for _ in range(ROUNDS):  # a pass of each kind per round: a model's idle threads spin for a
+            for name, run in passes.items():  # while after it works, slowing whatever runs next
+                if name == "cached":  # every query's vector in the cache (the search pass cleared it)
+                    for q in QUERIES:
+                        encoder.encode_query(q)
+                times[name] += [timed(lambda q=q, run=run: run(q)) for q in QUERIES]
+        encode, chroma, search, cached = (times[name] for name in passes)
+        st_encode = [timed(lambda q=q: embedder.encode([q])) for _ in range(ROUNDS) for q in QUERIES]
         results = {
             "machine": machine(),
             "provisions": report.provisions,

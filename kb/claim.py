@@ -123,6 +123,8 @@ def roles_named(text: str, roles: dict[str, Role]) -> set[str]:
     taken: list[range] = []
     named: set[str] = set()
     for alias, key in aliases:
+        if alias not in lowered:  # most aliases are absent: skip building their pattern
+            continue
         for match in re.finditer(rf"(?<![\w-]){re.escape(alias)}(?![\w-])", lowered):
             span = range(match.start(), match.end())
             if not any(span.start < t.stop and t.start < span.stop for t in taken):

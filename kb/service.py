@@ -84,13 +84,13 @@ class Knowledge:
 
     def document(self, value: str | None) -> str | None:
         """A document key as a user gave it, checked against the corpus (None: every document)."""
-        return parse_document(value, list(self.corpus.documents))
+        return parse_document(value, list(self.vocabulary.documents))
 
     def provision(self, edition: int, key: str, document: str = WT.key) -> Provision:
         """One provision as the live index holds it, so it always agrees with search results."""
         self.document(document)
         live = self.searcher.index.provisions
-        if (document, edition) not in self.corpus.editions:  # also when a stale index still holds one
+        if (document, edition) not in self.vocabulary.editions:  # also when a stale index still holds one
             raise QueryError(f"unknown edition {document}/{edition}")
         found = next((p for p in live if (p.document, p.edition, p.key) == (document, edition, key)), None)
         if found is None:

@@ -133,6 +133,7 @@ def test_a_search_and_a_verdict_read_no_chapter_file(kb: Knowledge) -> None:
     corpus's chapters: only its vocabulary (documents, editions, roles, events)."""
     assert kb.search(Query("referral"))
     assert kb.statutory("A referral decision is made within one working day")["evidence"]
+    assert kb.provision(2023, "referral-decision").key == "referral-decision"  # as the CLI prints it
     assert "corpus" not in kb.__dict__
     assert set(kb.vocabulary.editions) == {("wt", 2018), ("wt", 2023)}
     loaded = Knowledge(kb.settings)
