@@ -96,8 +96,13 @@ def load_overlay(
     if missing:
         return None, problems
     charts = {key: chart for (year, key), chart in flowcharts.items() if year == raw["edition"]}
+    if not isinstance(raw["steps"], list):
+        return None, [*problems, Problem(where, 1, "steps is a list of local rules (- flow: ..., step: ...)")]
     rules = []
-    for item in raw["steps"]:
+    for number, item in enumerate(raw["steps"], 1):
+        if not isinstance(item, dict):
+            problems.append(Problem(where, 1, f"steps item {number} is not a rule (flow, step, within, ...)"))
+            continue
         rule, rule_problems = _rule(item, where, charts)
         problems += rule_problems
         if rule:

@@ -300,7 +300,7 @@ def test_flowchart_links_its_steps_and_works_out_due_dates(page: Page, base_url:
     expect(page.locator("#chart-note")).to_contain_text("Built from the 2023 text")
     accessible(page, "flowchart", shots, focus="svg.wtkb-flow")
     page.locator("svg a").first.click()
-    page.wait_for_url("**/provisions/2023/**")
+    page.wait_for_url("**/provisions/wt/2023/**")
     page.go_back()
     page.get_by_label("Date of step 2").fill("2023-12-22")
     page.get_by_role("button", name="Work out due dates").click()

@@ -164,6 +164,12 @@ def test_a_local_note_alone_keeps_the_national_figure(corpus_dir: Path) -> None:
         ("flow: case", "flow: other", "no flowchart 'other' in that edition"),
         ("within: 10 working days", "within: soon", "bad timescale 'soon'"),
         ("area: example", "area: elsewhere", "does not match folder 'example'"),
+        ("  - {flow: case", "  -\n  - {flow: case", "steps item 1 is not a rule"),
+        (
+            "steps:\n  - {flow: case, step: icpc, within: 10 working days, from: strategy-discussion, note: local target}",
+            "steps: every step",
+            "steps is a list of local rules",
+        ),
     ],
 )
 def test_overlay_problems_name_file_and_line(corpus_dir: Path, old: str, new: str, message: str) -> None:
