@@ -4,12 +4,15 @@ Retrieval finds the provisions a statement is about; the decision then compares 
 claims (kb.claim) with the best provision's structured fields. Verdicts, in the order they are tried:
 
 1. ``not_in_guidance`` when no provision is similar enough (the threshold is fitted on the
-   development set by ``calibrate``, never picked by hand), or when the statement sets a timescale
-   and the provision it is about sets none;
-2. ``contradicts`` when the provision covers it but differs: another timescale, another event the
-   timescale runs from, another actor, the statement denies a statutory requirement, or it asserts
-   what the provision is headed as denying;
-3. otherwise the provision's own status: ``statutory`` (force must/should, with its basis) or ``advice``.
+   development sets by ``calibrate``, never picked by hand; a claim about a recorded field may be a
+   little below it), when the statement's requirement is about something no nearby provision
+   mentions, when it sets a timescale of a kind the provision it is about does not set, or when it
+   sets an every-time requirement mostly in words the guidance lacks;
+2. ``contradicts`` when the provision covers it but differs: other members, a required participant
+   denied, another timescale, another event the timescale runs from, another actor, the statement
+   denies a statutory requirement, or it asserts what the provision is headed as denying;
+3. ``advice`` for a statement of what may be done or what something is for, with no obligation in it;
+4. otherwise the provision's own status: ``statutory`` (force must/should, with its basis) or ``advice``.
 """
 
 from __future__ import annotations
