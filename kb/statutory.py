@@ -225,7 +225,7 @@ def _decide(
         return Decision("contradicts", "actor", best, {"claimed": ", ".join(sorted(claim.roles))})
     if claim.denial and p.status == "statutory":
         return Decision("contradicts", "denial", best)
-    if NEGATED.search(SUBORDINATE.split(p.title)[0]) and not NEGATED.search(claim.text):
+    if _asserts_what_is_denied(claim, p):
         return Decision("contradicts", "polarity", best)
     if p.status == "statutory" and claim.universal and claim.obliges and unmatched >= UNMATCHED_INVENTED:
         return Decision("not_in_guidance", "detail", best, {"claimed": "requirement that applies every time"})
@@ -235,6 +235,17 @@ def _decide(
     if p.status == "statutory" and _explains_or_permits(claim):
         return Decision("advice", "status", best)
     return Decision(p.status, "status", best)
+
+
+def _asserts_what_is_denied(claim: Claim, p: Provision) -> bool:
+    """Whether the provision is headed as a denial ("Education is not a statutory safeguarding
+    partner") and the statement says the same thing without the "not": it repeats at least half the
+    words of the denying clause (only the main clause counts), so a statement on another point of
+    the provision ("sharing information is essential") is not read as its opposite."""
+    clauses = [c for c in re.split(r"[;:]", SUBORDINATE.split(p.title)[0]) if NEGATED.search(c)]
+    if not clauses or NEGATED.search(claim.text):
+        return False
+    return unmatched_share(clauses[0], [claim.text]) <= 0.5
 
 
 def _explains_or_permits(claim: Claim) -> bool:

@@ -181,6 +181,14 @@ def test_asserting_what_a_provision_is_headed_as_denying_contradicts() -> None:
     assert verdict(asserted, Candidate(negative, 0.8)) == ("contradicts", "polarity")
     agreed = claim("Schools aren't a statutory safeguarding partner.")
     assert verdict(agreed, Candidate(negative, 0.8)) == ("advice", "status")
+    other_point = claim("Schools have a big part in the local arrangements.")
+    assert verdict(other_point, Candidate(negative, 0.8)) == ("advice", "status")
+    two_clauses = provision(title="Share information early; data protection law is not a barrier")
+    assert verdict(claim("Data protection law is a barrier."), Candidate(two_clauses, 0.8)) == (
+        "contradicts",
+        "polarity",
+    )
+    assert verdict(claim("Share information early."), Candidate(two_clauses, 0.8)) == ("statutory", "status")
     subordinate = provision(title="Escalation when concerns are not addressed")
     assert (
         verdict(claim("There should be an escalation policy."), Candidate(subordinate, 0.8))[0] == "statutory"
