@@ -271,7 +271,8 @@ _MEMBER_OF = re.compile(
 def members_claimed(text: str, roles: dict[str, Role]) -> set[str]:
     """The members a statement asserts a group has: the bodies named after "the partners are" /
     "consist of" ("the three partners are the local authority, the police and schools"), or before
-    "is one of the partners" ("the police are one of the child death review partners"); empty when
+    "is one of the partners" / "are the partners" ("the police are one of the child death review
+    partners", "the council and the ICB form the partners"); empty when
     the statement says what members do ("partners are required to ...") rather than who they are."""
     match = _MEMBERSHIP.search(text)
     if match and not _OBLIGATION.search(match.group("rest")) and not _EXPECTATION.search(match.group("rest")):
