@@ -5,12 +5,12 @@ answer the CLI prints and the API returns.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from kb.claim import Claim, event_name, read_claim
+from kb.claim import Claim, event_name, read_claim, recipients
 from kb.corpus import Provision, Vocabulary
 from kb.search import Query, QueryError, Searcher, expand_abbreviations, provision_json
 from kb.statutory import Calibration, Candidate, Decision, Example, decide
@@ -26,6 +26,7 @@ class Checker:
     searcher: Searcher
     encode: Callable[[str], np.ndarray]
     calibration: Calibration
+    _told: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def actors_match(self, claimed: frozenset[str], provision_roles: tuple[str, ...]) -> bool:
         """Whether an actor the statement names is one the provision applies to (or a narrower or
@@ -54,7 +55,13 @@ class Checker:
         vectors = self.searcher.index.vectors([h.provision.uid for h in hits])
         similarity = vectors @ self.encode(expand_abbreviations(statement.strip()))
         ranked = sorted(zip(hits, similarity, strict=True), key=lambda hs: -float(hs[1]))
-        return [Candidate(h.provision, float(s)) for h, s in ranked]
+        return [Candidate(h.provision, float(s), self.told(h.provision)) for h, s in ranked]
+
+    def told(self, p: Provision) -> frozenset[str]:
+        """Who the provision says something is reported to, read once per provision."""
+        if p.uid not in self._told:
+            self._told[p.uid] = frozenset(recipients(p.text, self.corpus.roles))
+        return self._told[p.uid]
 
     def check(
         self,
@@ -143,6 +150,8 @@ class Checker:
             f"provision is {about}.",
             "actor": f"The guidance puts this on {self.labels(p.roles)}, "
             f"not {self.labels(claim.roles)}: {about}.",
+            "recipient": f"The guidance says this goes to {self.labels(d.evidence.told)}, "
+            f"not {self.labels(claim.recipients)}: {about}.",
             "denial": f"The guidance does require this ({_force(p)}): {about}.",
             "polarity": f"The guidance says the opposite: {about}.",
             "status": _status_sentence(p) + f" {about}.",

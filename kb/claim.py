@@ -292,6 +292,20 @@ _PERMISSIVE = re.compile(
 _AS_FAR_AS = re.compile(r"\bas (?:far|soon|much|well) as (?:\w+ )?(?:can|could|may|might)\b", re.IGNORECASE)
 
 
+_TOLD = re.compile(
+    r"\b(?:report|refer|notif|tell|told|inform|pass|send|sent)\w*\b[^.;]{0,40}?\bto (?:the |a |an )?"
+    r"(?P<who>[^.;,]+)",
+    re.IGNORECASE,
+)
+
+
+def recipients(text: str, roles: dict[str, Role]) -> set[str]:
+    """The bodies a statement or provision says something is reported or referred to ("report to the
+    police a known case", "refer them to children's social care"): the first such phrase only."""
+    match = _TOLD.search(text)
+    return roles_named(match.group("who"), roles) - GROUPS if match else set()
+
+
 _EXPLAINS = re.compile(
     r"\b(?:is|are) (?:there|designed|intended|used|started|held|set up)\b"
     r"|\b(?:is|are) (?:important|essential|vital|key|crucial)\b"
@@ -412,6 +426,7 @@ class Claim:
     permits: bool = False  # it says what may or can be done, or leaves it to someone (can, may, a matter for)
     universal: bool = False  # it says something holds every time (every, whenever, always)
     explains: bool = False  # it says what something is for or why it matters ("is essential", "is there to")
+    recipients: frozenset[str] = frozenset()  # who it says is told ("report known cases to the police")
 
 
 def read_claim(text: str, roles: dict[str, Role], events: dict[str, Event]) -> Claim:
@@ -435,6 +450,7 @@ def read_claim(text: str, roles: dict[str, Role], events: dict[str, Event]) -> C
         permits(text),
         bool(_UNIVERSAL.search(text)),
         bool(_EXPLAINS.search(text)),
+        frozenset(recipients(text, roles)),
     )
 
 

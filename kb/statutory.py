@@ -40,6 +40,9 @@ class Candidate:
 
     provision: Provision
     similarity: float
+    told: frozenset[str] = (
+        frozenset()
+    )  # who the provision says something is reported to (kb.claim.recipients)
 
 
 @dataclass(frozen=True)
@@ -221,6 +224,9 @@ def _decide(
             return Decision("contradicts", "timescale", best, {"claimed": str(claim.duration), "says": said})
         if claim.event and p.timescale and not same_event(claim.event, p.timescale.start, events or {}):
             return Decision("contradicts", "event", best, {"claimed": claim.event, "says": p.timescale.start})
+    if claim.recipients and best.told and not actors_match(claim.recipients, tuple(best.told)):
+        detail = {"claimed": ", ".join(sorted(claim.recipients)), "says": ", ".join(sorted(best.told))}
+        return Decision("contradicts", "recipient", best, detail)
     if claim.roles and not actors_match(claim.roles, p.roles):
         return Decision("contradicts", "actor", best, {"claimed": ", ".join(sorted(claim.roles))})
     if claim.denial and p.status == "statutory":
@@ -274,7 +280,7 @@ def _described(claim: Claim, candidates: Sequence[Candidate], best: Candidate) -
 REASON_GROUPS = {
     "status": "status", "low_similarity": "abstain", "detail": "abstain", "no_timescale": "abstain",
     "timescale": "field", "event": "field", "members": "field", "participants": "field",
-    "actor": "actor", "denial": "denial", "polarity": "denial",
+    "actor": "actor", "recipient": "actor", "denial": "denial", "polarity": "denial",
 }  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from kb.claim import (
     objects_named,
     permits,
     read_claim,
+    recipients,
     roles_named,
     unmatched_share,
 )
@@ -259,6 +260,12 @@ def test_the_share_of_a_statement_its_provisions_do_not_mention() -> None:
     assert unmatched_share("The partners must publish reports on the arrangements.", provisions) == 0.0
     assert unmatched_share("Partners must publish minutes of a quarterly public hearing.", provisions) == 0.5
     assert unmatched_share("It is so.", provisions) == 0.0
+
+
+def test_who_a_statement_says_is_told() -> None:
+    assert recipients("Teachers must report known cases to the police.", ROLES) == {"police"}
+    assert recipients("Refer the concern straight to children's social care.", ROLES) == {"la-social-care"}
+    assert recipients("The police must share information.", ROLES) == set()
 
 
 def test_quantities_outside_durations_years_and_group_counts_are_details() -> None:

@@ -165,6 +165,16 @@ def test_what_may_be_done_under_a_statutory_provision_is_advice() -> None:
     assert verdict(timed, Candidate(TIMED, 0.8)) == ("statutory", "status")
 
 
+def test_another_recipient_contradicts() -> None:
+    to_police = Candidate(provision(), 0.8, frozenset({"police"}))
+    assert verdict(claim(recipients={"la-social-care"}), to_police) == ("contradicts", "recipient")
+    assert verdict(claim(recipients={"police"}), to_police) == ("statutory", "status")
+    assert verdict(claim(recipients={"la-social-care"}), Candidate(provision(), 0.8)) == (
+        "statutory",
+        "status",
+    )
+
+
 def test_another_actor_contradicts() -> None:
     assert verdict(claim(roles={"police"}), Candidate(provision(), 0.8)) == ("contradicts", "actor")
     assert verdict(claim(roles={"la-social-care"}), Candidate(provision(), 0.8)) == ("statutory", "status")
