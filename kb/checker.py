@@ -58,10 +58,11 @@ class Checker:
         return [Candidate(h.provision, float(s), self.told(h.provision)) for h, s in ranked]
 
     def told(self, p: Provision) -> frozenset[str]:
-        """Who the provision says something is reported to, read once per provision."""
-        if p.uid not in self._told:
-            self._told[p.uid] = frozenset(recipients(p.text, self.corpus.roles))
-        return self._told[p.uid]
+        """Who the provision says something is reported to, read once per text (keyed by the text, not
+        the uid, so a rebuild that rewords a provision is read afresh)."""
+        if p.text not in self._told:
+            self._told[p.text] = frozenset(recipients(p.text, self.corpus.roles))
+        return self._told[p.text]
 
     def check(
         self,
