@@ -6,7 +6,7 @@
 Brings the configured index up to date first (`wtkb build`). Then, in rounds, runs each
 command once per round in turn (so that a busy machine slows them all alike): a search, a statutory
 verdict, and two commands that load no model, `due` and `flow list`, timing each whole process and
-reading its peak memory (max RSS) from ``os.wait4``; beside them, a bare Python and a Python that
+reading its peak memory (max RSS) with /usr/bin/time; beside them, a bare Python and a Python that
 only imports chromadb: the import any dense search through Chroma pays and the no-model commands do not.
 Then starts `wtkb serve` on a loopback port and times start to a healthy /health, and to the first
 search answered after it; then the same server's warm searches (queries not seen before) for the
@@ -44,7 +44,7 @@ COMMANDS = {
     "due": ["due", "--flow", "referral", "--edition", "2018", "--from", "2024-01-08", "--json"],
     "flow_list": ["flow", "list", "--edition", "2018"],
 }
-FLOORS = {"python_bare": ["-c", "pass"], "python_import_chromadb": ["-c", "import chromadb"]}
+PYTHONS = {"python_bare": ["-c", "pass"], "python_import_chromadb": ["-c", "import chromadb"]}
 BASELINES = ("flow_list", "due")  # commands that load no model
 WARM_SEARCHES = 100
 
@@ -76,7 +76,7 @@ def run_cold(argv: list[str]) -> tuple[float, float]:
 def cold_commands(runs: int) -> dict[str, dict[str, float]]:
     argvs = {
         **{name: wtkb(*args) for name, args in COMMANDS.items()},
-        **{name: python(*args) for name, args in FLOORS.items()},
+        **{name: python(*args) for name, args in PYTHONS.items()},
     }
     times: dict[str, list[float]] = {name: [] for name in argvs}
     peaks: dict[str, list[float]] = {name: [] for name in argvs}

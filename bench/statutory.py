@@ -13,7 +13,6 @@ the fifth); each set's figures apart; and dev2's validation slice, never fitted 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import statistics
 import sys
@@ -31,12 +30,15 @@ from report import RESULTS, save  # noqa: E402  (bench/report.py)
 
 from kb import devsets  # noqa: E402
 from kb.checker import Checker, examples  # noqa: E402
+from kb.filehash import file_sha256  # noqa: E402
 from kb.search import Query  # noqa: E402
 from kb.service import Knowledge  # noqa: E402
 from kb.settings import get_settings  # noqa: E402
 from kb.statutory import (  # noqa: E402
     VERDICTS,
     Calibration,
+    Decision,
+    Example,
     features,
     file_digest,
     fit_logistic,
@@ -119,7 +121,7 @@ def summary(gold: list[str], predicted: list[str], confidence: list[float]) -> d
 
 def frozen(path: Path) -> str:
     """The held-out file's sha256, refused unless it is the one recorded when the set was frozen."""
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = file_sha256(path)
     recorded = (RESULTS / f"{path.stem}.sha256").read_text(encoding="utf-8").split()[0]
     if digest != recorded:
         raise SystemExit(f"{path.name} is not the frozen file (sha256 {digest}, recorded {recorded})")
@@ -200,18 +202,21 @@ def svg_reliability(series: dict[str, dict[str, Any]]) -> str:
     return "\n".join([*parts, "</svg>"]) + "\n"
 
 
+def decided(checker: Checker, data: list[Example]) -> tuple[list[Decision], list[float]]:
+    """The shipped checker's decision on each example, and its confidence in it."""
+    decisions = [checker.decide(e.claim, e.candidates) for e in data]
+    pairs = zip(decisions, data, strict=True)
+    return decisions, [checker.calibration.confidence(d, e.candidates) for d, e in pairs]
+
+
 def validation(checker: Checker, items: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The validation slice scored with the shipped calibration, in aggregate only: its errors are not
     printed, so that it stays a measure of statements the rules were not tuned on."""
     if not items:
         return None
     data = examples(checker, items)
-    decisions = [checker.decide(e.claim, e.candidates) for e in data]
-    return summary(
-        [e.gold for e in data],
-        [d.verdict for d in decisions],
-        [checker.calibration.confidence(d, e.candidates) for d, e in zip(decisions, data, strict=True)],
-    )
+    decisions, confidence = decided(checker, data)
+    return summary([e.gold for e in data], [d.verdict for d in decisions], confidence)
 
 
 def latency(kb: Knowledge, statements: list[str]) -> dict[str, float]:
@@ -318,11 +323,8 @@ def main() -> None:
     checker = kb.checker
     data = examples(checker, items)
     gold = [e.gold for e in data]
-    decisions = [checker.decide(e.claim, e.candidates) for e in data]
+    decisions, confidence = decided(checker, data)
     predicted = [d.verdict for d in decisions]
-    confidence = [
-        checker.calibration.confidence(d, e.candidates) for d, e in zip(decisions, data, strict=True)
-    ]
     oof = out_of_fold(data, checker.actors_match, kb.corpus.events)
     dev_figures = summary(gold, predicted, confidence)
     cv_figures = summary(gold, [d.verdict for d, _ in oof], [c for _, c in oof])

@@ -5,9 +5,10 @@ BM25 keeps exact terms ("section 47", "core group") from being drowned out. RRF 
 calibration between the two, which is why it is used instead of a weighted sum.
 
 Chroma answers the dense side, embedded in the build folder or as a server (WTKB_CHROMA_MODE=http),
-with the filters as metadata; bm25s the sparse side with the same filters as a mask, made once per
-filter per build. Queries are encoded by the build's ONNX query model (kb/query_model.py), or by
-sentence-transformers for a build without one, so a search never imports torch.
+restricted to the ids the filters admit; bm25s the sparse side with the same filters as a mask; both
+made once per filter per build (``LoadedIndex.admitted``). Queries are encoded by the build's ONNX
+query model (kb/query_model.py), or by sentence-transformers for a build without one, so a search
+never imports torch.
 """
 
 from __future__ import annotations

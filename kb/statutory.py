@@ -17,7 +17,6 @@ claims (kb.claim) with the best provision's structured fields. Verdicts, in the 
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import math
@@ -29,6 +28,7 @@ from typing import Any
 
 from kb.claim import Claim, Duration, durations, mentions, normalise, same_event, unmatched_share
 from kb.corpus import Event, Provision
+from kb.filehash import file_sha256
 from kb.timescale import parse_within
 
 VERDICTS = ("statutory", "advice", "not_in_guidance", "contradicts")
@@ -403,4 +403,4 @@ def calibrate(
 
 def file_digest(path: Path) -> str:
     """A short content hash, recorded so a stale calibration can be detected."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return file_sha256(path)[:16]
