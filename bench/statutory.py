@@ -52,7 +52,11 @@ HELDOUT = {  # frozen held-out sets: A (scored since issue 16's first rules), B 
     "a": ROOT / "tests" / "data" / "statutory_heldout.yaml",
     "b": ROOT / "tests" / "data" / "statutory_heldout_b.yaml",
 }
-TRAINING = [devsets.DEV, devsets.DEV2, devsets.DEV3]  # every statement the rules may have been written against
+TRAINING = [
+    devsets.DEV,
+    devsets.DEV2,
+    devsets.DEV3,
+]  # every statement the rules may have been written against
 TWIN = 0.9  # cosine at which a held-out statement counts as a near twin of a training statement
 HELDOUT_RESULTS = (  # the held-out figures shown beside the dev ones, when scored
     "statutory_heldout_baseline",

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from kb.claim import Claim, event_name, read_claim, recipients
+from kb.claim import Claim, event_name, leads, read_claim, recipients
 from kb.corpus import Provision, Vocabulary
 from kb.search import Query, QueryError, Searcher, expand_abbreviations, provision_json
 from kb.statutory import Calibration, Candidate, Decision, Example, decide
@@ -27,6 +27,7 @@ class Checker:
     encode: Callable[[str], np.ndarray]
     calibration: Calibration
     _told: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _leads: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict, repr=False)
 
     def actors_match(self, claimed: frozenset[str], provision_roles: tuple[str, ...]) -> bool:
         """Whether an actor the statement names is one the provision applies to (or a narrower or
@@ -55,7 +56,10 @@ class Checker:
         vectors = self.searcher.index.vectors([h.provision.uid for h in hits])
         similarity = vectors @ self.encode(expand_abbreviations(statement.strip()))
         ranked = sorted(zip(hits, similarity, strict=True), key=lambda hs: -float(hs[1]))
-        return [Candidate(h.provision, float(s), self.told(h.provision)) for h, s in ranked]
+        return [
+            Candidate(h.provision, float(s), self.told(h.provision), self.leads(h.provision))
+            for h, s in ranked
+        ]
 
     def told(self, p: Provision) -> frozenset[str]:
         """Who the provision says something is reported to, read once per text (keyed by the text, not
@@ -63,6 +67,13 @@ class Checker:
         if p.text not in self._told:
             self._told[p.text] = frozenset(recipients(p.text, self.corpus.roles))
         return self._told[p.text]
+
+    def leads(self, p: Provision) -> frozenset[str]:
+        """Who the provision puts its duty on, read once per title and text (kb.claim.leads)."""
+        key = (p.title, p.text)
+        if key not in self._leads:
+            self._leads[key] = frozenset(leads(p.title, p.text, self.corpus.roles))
+        return self._leads[key]
 
     def check(
         self,

@@ -218,10 +218,35 @@ _FOCUS = re.compile(
     r"|\bonly (?:the )?(?P<b>[^,.;]+?) (?:need|needs|has|have|must|can|should)\b"
     r"|\b(?P<c>[^,.;]+?) (?:alone|itself|themselves)\b"
     r"|\b(?:set up|run|led|chaired|convened|handled|done|carried out) by (?P<d>[^,.;]+)"
-    r"|^(?P<e>[^,.;]+?) (?:leads?|chairs?|convenes?|runs?|carr(?:y|ies) out|decides?|takes? the lead"
+    r"|^(?P<e>(?:(?!\b(?:must|should|shall|has|have|needs?|requires?|says?|can|may|will)\b)[^,.;])+?)"
+    r" (?:leads?|chairs?|convenes?|runs?|carr(?:y|ies) out|decides?|takes? the lead"
     r"|(?:is|are) (?:responsible|in charge|the lead))\b",
     re.IGNORECASE,
 )
+_LEAD = re.compile(
+    r"(?P<who>[^.;:]+?)\s+(?:must|should|shall|leads?|convenes?|chairs?|notif(?:y|ies)"
+    r"|(?:is|are) responsible|(?:has|have) (?:a|the) (?:legal |statutory )?duty)\b(?!\s+(?:be|not)\b)"
+    r"|\b(?:rests?|sits?|lies|lie) with (?P<with>[^.;,]+)"
+    r"|\b(?:led|convened|chaired|run|set up|carried out) by (?P<by>[^.;,]+)",
+    re.IGNORECASE,
+)
+
+
+def leads(title: str, text: str, roles: dict[str, Role]) -> set[str]:
+    """Who a provision puts its duty on: the roles named as the subject of the first "must", "should",
+    "leads", "convenes", "is responsible" (not "should be", a passive), or after "rests with" or "led
+    by", in its title, else in the first of its sentences that names one. Only the words after the last
+    comma of a subject count, so "Whenever there is ..., children's social care should" names social
+    care and not what the clause before it mentions."""
+    for sentence in [title, *re.split(r"(?<=[.;:])\s+", text)]:
+        for match in _LEAD.finditer(sentence):
+            who = match.group("with") or match.group("by") or match.group("who").split(",")[-1]
+            named = roles_named(who, roles) - {"all-practitioners"}
+            if named:
+                return named
+    return set()
+
+
 _OBLIGATION = re.compile(
     r"\b(?:must|should|shall|has to|have to|had to|needs? to|duty|required|responsible|obliged|legally"
     r"|expected|shouldn't|mustn't)\b",
@@ -230,14 +255,25 @@ _OBLIGATION = re.compile(
 _NOT_ACTOR = re.compile(r"\bnot (?:the |us\b)?(?P<x>[^,.;]+)", re.IGNORECASE)
 
 
+def focus(text: str, roles: dict[str, Role]) -> set[str]:
+    """Who a statement singles out as the one who acts: "it's the police who", "only the X", "the X
+    alone/itself", "set up by X", "X leads/chairs/is responsible"."""
+    return _singled_out(text, roles) - {"all-practitioners"}
+
+
+def _singled_out(text: str, roles: dict[str, Role]) -> set[str]:
+    named: set[str] = set()
+    for match in _FOCUS.finditer(text):
+        named |= roles_named(next(g for g in match.groups() if g), roles)
+    return named
+
+
 def actors_claimed(text: str, roles: dict[str, Role]) -> set[str]:
     """Who a statement says is responsible: the focus of "it's the police who", "only the X",
     "the X alone/itself", "set up by X" when present; otherwise, if it speaks of an obligation, every
     role it names, less any it rules out ("X, not Y"). The catch-all 'practitioners' names nobody
     in particular and is left out."""
-    named = set()
-    for match in _FOCUS.finditer(text):
-        named |= roles_named(next(g for g in match.groups() if g), roles)
+    named = _singled_out(text, roles)
     if not named and not _OBLIGATION.search(text):
         return set()  # "YOTs sit within the council" describes; it does not say who must act
     if not named:
@@ -427,6 +463,7 @@ class Claim:
     universal: bool = False  # it says something holds every time (every, whenever, always)
     explains: bool = False  # it says what something is for or why it matters ("is essential", "is there to")
     recipients: frozenset[str] = frozenset()  # who it says is told ("report known cases to the police")
+    focus: frozenset[str] = frozenset()  # who it singles out as the one who acts ("it's the police who")
 
 
 def read_claim(text: str, roles: dict[str, Role], events: dict[str, Event]) -> Claim:
@@ -451,6 +488,7 @@ def read_claim(text: str, roles: dict[str, Role], events: dict[str, Event]) -> C
         bool(_UNIVERSAL.search(text)),
         bool(_EXPLAINS.search(text)),
         frozenset(recipients(text, roles)),
+        frozenset(focus(text, roles)),
     )
 
 

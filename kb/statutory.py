@@ -43,6 +43,7 @@ class Candidate:
     told: frozenset[str] = (
         frozenset()
     )  # who the provision says something is reported to (kb.claim.recipients)
+    leads: frozenset[str] = frozenset()  # who the provision puts its duty on (kb.claim.leads)
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,9 @@ def _decide(
     if claim.recipients and best.told and not actors_match(claim.recipients, tuple(best.told)):
         detail = {"claimed": ", ".join(sorted(claim.recipients)), "says": ", ".join(sorted(best.told))}
         return Decision("contradicts", "recipient", best, detail)
+    if claim.focus and best.leads and not actors_match(claim.focus, tuple(best.leads)):
+        detail = {"claimed": ", ".join(sorted(claim.focus)), "says": ", ".join(sorted(best.leads))}
+        return Decision("contradicts", "actor", best, detail)
     if claim.roles and not actors_match(claim.roles, p.roles):
         return Decision("contradicts", "actor", best, {"claimed": ", ".join(sorted(claim.roles))})
     if claim.denial and p.status == "statutory":

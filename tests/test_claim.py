@@ -10,6 +10,8 @@ from kb.claim import (
     denies,
     durations,
     event_after,
+    focus,
+    leads,
     members_claimed,
     objects_named,
     permits,
@@ -272,3 +274,32 @@ def test_quantities_outside_durations_years_and_group_counts_are_details() -> No
     assert objects_named("Children aged 12 or over must be invited.") == {"number:12"}
     assert objects_named("It must be held within 15 working days.") == set()
     assert objects_named("Under the Children Act 2004 the three safeguarding partners must act.") == set()
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "expected"),
+    [
+        ("The social worker leads the enquiries; others support", "", {"la-social-care"}),
+        ("Holding a strategy discussion", "Whenever a child may be at risk, children's social care should "
+         "convene one. The police should take part.", {"la-social-care"}),
+        ("Notifying the Panel", "The legal duty to notify rests with the local authority.", {"local-authority"}),
+        ("Evidence is passed on", "The police should be made aware of it.", set()),  # a passive
+        ("A principle", "Practitioners should share information.", set()),  # everyone is nobody in particular
+    ],
+)  # fmt: skip
+def test_who_a_provision_puts_its_duty_on(title: str, text: str, expected: set[str]) -> None:
+    assert leads(title, text, ROLES) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("It's the police who convene the strategy discussion.", {"police"}),
+        ("Police officers lead the enquiries and social workers support them.", {"police"}),
+        ("Panels are set up by the police.", {"police"}),
+        ("Every school must have a deputy designated safeguarding lead.", set()),  # "lead" is a noun here
+        ("The council must act.", set()),  # an obligation, but nobody singled out
+    ],
+)
+def test_who_a_statement_singles_out(text: str, expected: set[str]) -> None:
+    assert focus(text, ROLES) == expected

@@ -180,6 +180,14 @@ def test_another_actor_contradicts() -> None:
     assert verdict(claim(roles={"la-social-care"}), Candidate(provision(), 0.8)) == ("statutory", "status")
 
 
+def test_singling_out_another_than_the_one_the_provision_puts_its_duty_on_contradicts() -> None:
+    led = Candidate(provision(roles=("la-social-care", "police")), 0.8, leads=frozenset({"la-social-care"}))
+    swapped = claim("Police officers lead the enquiries.", roles={"police"}, focus={"police"})
+    assert verdict(swapped, led) == ("contradicts", "actor")
+    assert verdict(claim(roles={"la-social-care"}, focus={"la-social-care"}), led) == ("statutory", "status")
+    assert verdict(swapped, Candidate(led.provision, 0.8)) == ("statutory", "status")  # no lead read
+
+
 def test_denying_a_requirement_contradicts_statutory_guidance_but_not_advice() -> None:
     assert verdict(claim(denial=True), Candidate(provision(), 0.8)) == ("contradicts", "denial")
     assert verdict(claim(denial=True), Candidate(provision(status="advice"), 0.8)) == ("advice", "status")
