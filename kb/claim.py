@@ -414,6 +414,7 @@ _COUNTED_GROUP = re.compile(
     r"(?:\s+\w+){0,2}?\s+(?:partners|members|agencies)\b", re.I
 )  # "the three partners"
 _YEAR = re.compile(r"(?:19|20)\d\d")  # "the Children Act 2004" states no quantity
+_PER = re.compile(r"-(?:yearly|monthly|weekly|daily)\b", re.I)  # "two-yearly" is how often, not how many
 _QUANTITY = re.compile(r"\b(\d+|" + "|".join(w for w in NUMBERS if NUMBERS[w] > 1) + r")\b", re.IGNORECASE)
 
 
@@ -430,6 +431,7 @@ def objects_named(text: str) -> set[str]:
         if not any(a <= m.start() < b for a, b in spans)
         and not _YEAR.fullmatch(m.group(1))
         and not _COUNTED_GROUP.match(text, m.end())
+        and not _PER.match(text, m.end())
     }
     return named
 
