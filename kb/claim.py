@@ -155,6 +155,20 @@ def event_after(text: str, position: int, events: dict[str, Event]) -> str | Non
     return after[0] if after else None
 
 
+def step_before(text: str, position: int, start: str | None, events: dict[str, Event]) -> str | None:
+    """The step a stated timescale is a deadline for, when the statement names it as an event in the
+    clause before the span and names the event the span runs from ("a strategy discussion must be held
+    within 24 hours of the referral"): the first such event other than the start."""
+    if start is None:
+        return None
+    before = sorted(
+        (at, key)
+        for at, key in _events_named(text, events)
+        if at < position and key != start and not re.search(r"[,;:]", text[at:position])
+    )
+    return before[0][1] if before else None
+
+
 _START = re.compile(
     r"(?:\b(?:from|after|once|since|following)\b(?:\s+\S+){0,8}|\b(?:of|when)\b(?:\s+\S+){0,2})\s+$",
     re.IGNORECASE,
@@ -224,12 +238,12 @@ _FOCUS = re.compile(
     re.IGNORECASE,
 )
 _LEAD = re.compile(
-    r"(?P<who>[^.;:]+?)\s+(?:must|should|shall|leads?|convenes?|chairs?|notif(?:y|ies)"
+    r"^(?P<who>[^.;:]+?)\s+(?:must|should|shall|leads?|convenes?|chairs?|notif(?:y|ies)"
     r"|(?:is|are) responsible|(?:has|have) (?:a|the) (?:legal |statutory )?duty)\b(?!\s+(?:be|not)\b)"
     r"|\b(?:rests?|sits?|lies|lie) with (?P<with>[^.;,]+)"
     r"|\b(?:led|convened|chaired|run|set up|carried out) by (?P<by>[^.;,]+)",
     re.IGNORECASE,
-)
+)  # the subject of a sentence's first duty, or who a duty rests with or a step is led by
 
 
 def leads(title: str, text: str, roles: dict[str, Role]) -> set[str]:
@@ -466,15 +480,17 @@ class Claim:
     explains: bool = False  # it says what something is for or why it matters ("is essential", "is there to")
     recipients: frozenset[str] = frozenset()  # who it says is told ("report known cases to the police")
     focus: frozenset[str] = frozenset()  # who it singles out as the one who acts ("it's the police who")
+    step: str | None = None  # the event its timescale is a deadline for, named before the span
 
 
 def read_claim(text: str, roles: dict[str, Role], events: dict[str, Event]) -> Claim:
     """Read a statement once; the first duration it states is the one it claims."""
     spans = durations(text)
-    duration, event = None, None
+    duration, event, step = None, None, None
     if spans:
         duration, end = spans[0]
         event = event_after(text, end, events)
+        step = step_before(text, end, event, events)
     return Claim(
         text,
         duration,
@@ -491,6 +507,7 @@ def read_claim(text: str, roles: dict[str, Role], events: dict[str, Event]) -> C
         bool(_EXPLAINS.search(text)),
         frozenset(recipients(text, roles)),
         frozenset(focus(text, roles)),
+        step,
     )
 
 

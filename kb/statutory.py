@@ -218,7 +218,7 @@ def _decide(
         return Decision("not_in_guidance", "detail", best, {"claimed": invented})
     if claim.duration is not None:
         spans = spans_like(p, claim.duration)
-        if not spans:
+        if not spans or _deadline_for_its_start(claim, p, events or {}):
             return Decision("not_in_guidance", "no_timescale", best, {"claimed": str(claim.duration)})
         if claim.duration not in spans:
             said = ", ".join(sorted(map(str, spans)))
@@ -228,8 +228,9 @@ def _decide(
     if claim.recipients and best.told and not actors_match(claim.recipients, tuple(best.told)):
         detail = {"claimed": ", ".join(sorted(claim.recipients)), "says": ", ".join(sorted(best.told))}
         return Decision("contradicts", "recipient", best, detail)
-    if claim.focus and best.leads and not actors_match(claim.focus, tuple(best.leads)):
-        detail = {"claimed": ", ".join(sorted(claim.focus)), "says": ", ".join(sorted(best.leads))}
+    holders = tuple(best.leads) or p.members  # a group's members carry a duty the provision gives no one
+    if claim.focus and holders and not actors_match(claim.focus, holders):
+        detail = {"claimed": ", ".join(sorted(claim.focus)), "says": ", ".join(sorted(holders))}
         return Decision("contradicts", "actor", best, detail)
     if claim.roles and not actors_match(claim.roles, p.roles):
         return Decision("contradicts", "actor", best, {"claimed": ", ".join(sorted(claim.roles))})
@@ -245,6 +246,13 @@ def _decide(
     if p.status == "statutory" and _explains_or_permits(claim):
         return Decision("advice", "status", best)
     return Decision(p.status, "status", best)
+
+
+def _deadline_for_its_start(claim: Claim, p: Provision, events: Mapping[str, Event]) -> bool:
+    """Whether the statement sets a deadline for the very step the provision's timescale runs from ("a
+    strategy discussion within 24 hours" against "the conference within 15 working days of the
+    strategy discussion"): the provision sets no timescale for that step."""
+    return bool(claim.step and p.timescale and same_event(claim.step, p.timescale.start, events))
 
 
 def _asserts_what_is_denied(claim: Claim, p: Provision) -> bool:
