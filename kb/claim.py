@@ -232,7 +232,7 @@ _FOCUS = re.compile(
     r"|\bonly (?:the )?(?P<b>[^,.;]+?) (?:need|needs|has|have|must|can|should)\b"
     r"|\b(?P<c>[^,.;]+?) (?:alone|itself|themselves)\b"
     r"|\b(?:set up|run|led|chaired|convened|handled|done|carried out) by (?P<d>[^,.;]+)"
-    r"|^(?P<e>(?:(?!\b(?:must|should|shall|has|have|needs?|requires?|says?|can|may|will)\b)[^,.;])+?)"
+    r"|^(?P<e>(?:(?!\b(?:must|should|shall|has|have|needs?|requires?|says?|can|may|will|is|are)\b)[^,.;])+?)"
     r" (?:leads?|chairs?|convenes?|runs?|carr(?:y|ies) out|decides?|takes? the lead"
     r"|(?:is|are) (?:responsible|in charge|the lead))\b",
     re.IGNORECASE,
@@ -304,16 +304,19 @@ GROUPS = {
     "child-death-review-partners", "relevant-agencies", "all-practitioners",
 }  # fmt: skip
 _MEMBERSHIP = re.compile(
-    r"\b(?:partners?|members?|membership)\b[^.;]*?"
-    r"\b(?:are|is|consists? of|comprises?|made up of)\s+(?P<rest>[^.;]*)",
+    r"\b(?:partner(?P<one>\s+role)?|partners|members?|membership)\b[^.;]*?"
+    r"\b(?P<verb>are|is|consists? of|comprises?|made up of|sits? with|rests? with)\s+(?P<rest>[^.;]*)",
     re.IGNORECASE,
 )
+_OTHER_THAN = re.compile(
+    r"\b(?:rather than|instead of|not)\b.*", re.IGNORECASE
+)  # "X rather than Y": Y is not claimed
 _EXPECTATION = re.compile(r"\b(?:expected|encouraged|able|free|allowed|invited|asked|meant)\b", re.I)
 
 
 _MEMBER_OF = re.compile(
     r"^(?P<who>[^.;]*?)\b(?:is|are|form|make up)\s+(?:also\s+)?(?:one of|among|a|an|the)\s+(?:the\s+)?"
-    r"(?:\w+\s+){0,3}?(?:partners?|members?)\b",
+    r"(?:[\w']+\s+){0,3}?(?:partners?|members?)\b",
     re.IGNORECASE,
 )
 
@@ -326,8 +329,9 @@ def members_claimed(text: str, roles: dict[str, Role]) -> set[str]:
     the statement says what members do ("partners are required to ...") rather than who they are."""
     match = _MEMBERSHIP.search(text)
     if match and not _OBLIGATION.search(match.group("rest")) and not _EXPECTATION.search(match.group("rest")):
-        named = roles_named(match.group("rest"), roles) - GROUPS
-        if len(named) >= 2:
+        named = roles_named(_OTHER_THAN.sub("", match.group("rest")), roles) - GROUPS
+        singular = match.group(0).lower().startswith("partner ") and match.group("verb").lower() != "are"
+        if len(named) >= (1 if singular else 2):  # "the lead partner is X" names one; "partners are" more
             return named
     member = _MEMBER_OF.search(text)
     return roles_named(member.group("who"), roles) - GROUPS if member else set()
@@ -481,6 +485,7 @@ class Claim:
     recipients: frozenset[str] = frozenset()  # who it says is told ("report known cases to the police")
     focus: frozenset[str] = frozenset()  # who it singles out as the one who acts ("it's the police who")
     step: str | None = None  # the event its timescale is a deadline for, named before the span
+    groups: frozenset[str] = frozenset()  # the groups it names ("the lead safeguarding partners")
 
 
 def read_claim(text: str, roles: dict[str, Role], events: dict[str, Event]) -> Claim:
@@ -508,6 +513,7 @@ def read_claim(text: str, roles: dict[str, Role], events: dict[str, Event]) -> C
         frozenset(recipients(text, roles)),
         frozenset(focus(text, roles)),
         step,
+        frozenset(roles_named(text, roles) & GROUPS),
     )
 
 

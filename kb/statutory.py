@@ -130,7 +130,8 @@ def _about(claim: Claim, candidates: Sequence[Candidate]) -> Candidate:
 def _fields_wanted(claim: Claim) -> list[Callable[[Provision], bool]]:
     """Tests for the provisions that record a field the claim speaks of, most telling first."""
     wanted: list[Callable[[Provision], bool]] = []
-    if claim.members:
+    if claim.members:  # the group it names ("the lead safeguarding partners") if one sets members
+        wanted.append(lambda p: bool(p.members) and bool(claim.groups & set(p.roles)))
         wanted.append(lambda p: bool(p.members))
     if claim.duration is not None:
         duration = claim.duration

@@ -18,6 +18,7 @@ from kb.claim import (
     read_claim,
     recipients,
     roles_named,
+    step_before,
     unmatched_share,
 )
 from kb.corpus import Event, Role
@@ -198,6 +199,10 @@ ROLES_WITH_BODIES = {
         ("Safeguarding partners are required to consult schools and the police.", set()),
         ("Safeguarding partners are expected to include schools and the police.", set()),
         ("The police must tell social workers.", set()),
+        ("The lead safeguarding partner for the council is the police.", {"police"}),  # one, said singly
+        ("The lead partner role sits with the police rather than the council.", {"police"}),
+        ("The police are the council's lead safeguarding partner.", {"police"}),
+        ("The safeguarding partners are the police.", set()),  # "partners are" one body: not a membership
     ],
 )
 def test_the_members_a_statement_asserts(text: str, members: set[str]) -> None:
@@ -303,3 +308,12 @@ def test_who_a_provision_puts_its_duty_on(title: str, text: str, expected: set[s
 )
 def test_who_a_statement_singles_out(text: str, expected: set[str]) -> None:
     assert focus(text, ROLES) == expected
+
+
+def test_the_step_a_deadline_is_set_for() -> None:
+    text = "A strategy discussion must be held within 24 hours of the referral."
+    claim = read_claim(text, ROLES, EVENTS)
+    assert (claim.event, claim.step) == ("referral-received", "strategy-discussion")
+    assert step_before("After the strategy discussion, within 15 working days", 47, None, EVENTS) is None
+    conditional = "If there was a strategy discussion, the 15 working days run from the referral."
+    assert read_claim(conditional, ROLES, EVENTS).step is None  # another clause names it

@@ -4,6 +4,7 @@ real corpus through the library, the CLI and the API."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -63,8 +64,9 @@ def claim(
     flags = {
         k: bool(fields.pop(k)) for k in ("only", "obliges", "permits", "universal", "explains") if k in fields
     }
+    step = fields.pop("step", None)
     sets = {k: frozenset(v) for k, v in fields.items()}
-    return Claim(text, duration, event, frozenset(roles), denial, **flags, **sets)
+    return Claim(text, duration, event, frozenset(roles), denial, **flags, **sets, step=step)
 
 
 def same_role(claimed: frozenset[str], roles: tuple[str, ...]) -> bool:
@@ -262,6 +264,30 @@ def test_other_members_contradict_and_the_reason_names_the_field() -> None:
     assert verdict(right, Candidate(PARTNERS, 0.8)) == ("statutory", "status")
     shortened = claim(members={"local-authority", "police"})  # a list cut short is not another member
     assert verdict(shortened, Candidate(PARTNERS, 0.8)) == ("statutory", "status")
+
+
+def test_a_membership_claim_is_about_the_group_it_names_when_a_provision_sets_its_members() -> None:
+    leads = provision(
+        "leads", members=("la-chief-executive", "police"), roles=("lead-safeguarding-partners",)
+    )
+    wrong = claim(members={"director"}, groups={"lead-safeguarding-partners"})
+    d = decide(wrong, [Candidate(PARTNERS, 0.8), Candidate(leads, 0.75)], 0.5, same_role)
+    assert (d.verdict, d.reason, d.evidence.provision.key) == ("contradicts", "members", "leads")
+
+
+def test_a_deadline_for_the_step_a_timescale_runs_from_is_not_in_the_guidance() -> None:
+    from_strategy = provision(timescale=Timescale(15, "working day", "strategy-discussion"))
+    early = claim(duration=Duration(24, "hour"), event="referral-received", step="strategy-discussion")
+    assert verdict(early, Candidate(from_strategy, 0.8)) == ("not_in_guidance", "no_timescale")
+    assert verdict(replace(early, step=None), Candidate(from_strategy, 0.8)) == ("contradicts", "timescale")
+
+
+def test_a_group_s_members_carry_a_duty_the_provision_gives_no_one() -> None:
+    singled = claim(roles={"coroner"}, focus={"coroner"})
+    assert verdict(singled, Candidate(provision(members=("local-authority", "icb")), 0.8)) == (
+        "contradicts",
+        "actor",
+    )
 
 
 def test_a_membership_claim_is_about_a_nearly_as_similar_provision_that_sets_members() -> None:
