@@ -369,6 +369,44 @@ _EXPLAINS = re.compile(
 _UNIVERSAL = re.compile(r"\b(?:every|whenever|always)\b", re.IGNORECASE)
 
 
+_ALLOWS = re.compile(r"\b(?:can|may|could)\b(?! (?:not|never)\b)|\b(?:allowed|fine|free) to\b", re.IGNORECASE)
+_RESTRICTS = re.compile(
+    r"\b(?:should|must|may|can) not\b|\b(?:cannot|can't|mustn't|shouldn't|never)\b"
+    r"|\bonly (?:after|once|when|where|if|in exceptional)\b",
+    re.IGNORECASE,
+)  # a prohibition, or a step allowed only after another or only exceptionally
+
+
+def allows(text: str) -> bool:
+    """Whether a statement says something may be done ("the DSL can hand over", "it's fine to"), not
+    leaving a choice ("a matter for the school"), and itself denies nothing."""
+    return bool(_ALLOWS.search(_AS_FAR_AS.sub("", text))) and not _RESTRICTS.search(text)
+
+
+def restricts(text: str) -> bool:
+    """Whether a provision forbids something or allows it only after another step or exceptionally."""
+    return bool(_RESTRICTS.search(text))
+
+
+_NOT_ONLY = re.compile(
+    r"\bnot (?:only|just(?! \w+ing\b)|solely)\s+(?:(?:of|by|for|to|in)\s+)?(?P<x>[^,.;()]+)", re.IGNORECASE
+)
+_ONLY_X = re.compile(r"(?<!not )\b(?:only|just(?! \w+ing\b)|solely)\s+(?P<x>[^,.;()]+)", re.IGNORECASE)
+
+
+# "just emerging" is an adverb of time, not a limit
+def limits_what_is_not_limited(statement: str, provision_text: str) -> bool:
+    """Whether a statement limits to X ("only the partners need to pass it on") what the provision says
+    is not limited to X ("not only of the partners"), or the reverse: most of the words of X are the
+    same on both sides."""
+    for limited, unlimited in ((statement, provision_text), (provision_text, statement)):
+        for wide in _NOT_ONLY.finditer(unlimited):
+            for narrow in _ONLY_X.finditer(limited):
+                if unmatched_share(wide.group("x"), [narrow.group("x")]) <= 0.5:
+                    return True
+    return False
+
+
 def permits(text: str) -> bool:
     """Whether a statement says what may or can be done, or leaves a choice to someone, rather than
     what must be ("as far as we can" qualifies a duty, and is removed before looking)."""

@@ -26,7 +26,18 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from kb.claim import Claim, Duration, durations, mentions, normalise, same_event, unmatched_share
+from kb.claim import (
+    Claim,
+    Duration,
+    allows,
+    durations,
+    limits_what_is_not_limited,
+    mentions,
+    normalise,
+    restricts,
+    same_event,
+    unmatched_share,
+)
 from kb.corpus import Event, Provision
 from kb.filehash import file_sha256
 from kb.timescale import parse_within
@@ -237,8 +248,10 @@ def _decide(
         return Decision("contradicts", "actor", best, {"claimed": ", ".join(sorted(claim.roles))})
     if claim.denial and p.status == "statutory":
         return Decision("contradicts", "denial", best)
-    if _asserts_what_is_denied(claim, p):
+    if _asserts_what_is_denied(claim, p) or limits_what_is_not_limited(claim.text, p.text):
         return Decision("contradicts", "polarity", best)
+    if p.status == "statutory" and not claim.obliges and allows(claim.text) and restricts(p.text):
+        return Decision("contradicts", "polarity", best, {"claimed": "allowed"})
     if p.status == "statutory" and claim.universal and claim.obliges and unmatched >= UNMATCHED_INVENTED:
         return Decision("not_in_guidance", "detail", best, {"claimed": "requirement that applies every time"})
     described = _described(claim, candidates, best)

@@ -7,16 +7,19 @@ import pytest
 from kb.claim import (
     Duration,
     actors_claimed,
+    allows,
     denies,
     durations,
     event_after,
     focus,
     leads,
+    limits_what_is_not_limited,
     members_claimed,
     objects_named,
     permits,
     read_claim,
     recipients,
+    restricts,
     roles_named,
     step_before,
     unmatched_share,
@@ -317,3 +320,28 @@ def test_the_step_a_deadline_is_set_for() -> None:
     assert step_before("After the strategy discussion, within 15 working days", 47, None, EVENTS) is None
     conditional = "If there was a strategy discussion, the 15 working days run from the referral."
     assert read_claim(conditional, ROLES, EVENTS).step is None  # another clause names it
+
+
+def test_what_a_statement_allows_and_what_a_provision_restricts() -> None:
+    assert allows("The DSL can hand lead responsibility over to a deputy.")
+    assert not allows("Whether to have deputies is a matter for the school.")  # a choice, not a permission
+    assert not allows("The plan can't be ended before the conference.")
+    assert restricts("The plan may be ended only after that conference has taken place.")
+    assert restricts("Lead responsibility should not be delegated.")
+    assert not restricts("The receiving authority should convene a conference.")
+
+
+@pytest.mark.parametrize(
+    ("statement", "provision", "expected"),
+    [
+        ("Only the partners need to pass it on.", "A duty of all professionals, not only of the partners.", True),
+        ("The duty covers suspected cases, not just known cases.", "It applies to known cases only.", False),
+        ("The duty covers girls at risk, not just known cases.", "The duty applies only to known cases.", True),
+        ("Share early, not only once the child is known.", "Whether problems are just emerging or not.", False),
+        ("Only the council can apply.", "The council, not only the police, may apply.", False),
+    ],
+)  # fmt: skip
+def test_limiting_what_the_provision_says_is_not_limited(
+    statement: str, provision: str, expected: bool
+) -> None:
+    assert limits_what_is_not_limited(statement, provision) is expected

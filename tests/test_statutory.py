@@ -190,6 +190,16 @@ def test_singling_out_another_than_the_one_the_provision_puts_its_duty_on_contra
     assert verdict(swapped, Candidate(led.provision, 0.8)) == ("statutory", "status")  # no lead read
 
 
+def test_allowing_what_a_statutory_provision_restricts_contradicts() -> None:
+    restricted = provision(text="The plan may be ended only after the conference has taken place.")
+    allowed = claim("The council can end the plan as soon as the family moves.", permits=True)
+    assert verdict(allowed, Candidate(restricted, 0.8)) == ("contradicts", "polarity")
+    assert verdict(allowed, Candidate(provision(text="The plan may be ended."), 0.8)) == ("advice", "status")
+    limited = claim("Only the partners need to pass it on.", only=True)
+    unlimited = provision(text="Everyone should pass it on, not only the partners.")
+    assert verdict(limited, Candidate(unlimited, 0.8)) == ("contradicts", "polarity")
+
+
 def test_denying_a_requirement_contradicts_statutory_guidance_but_not_advice() -> None:
     assert verdict(claim(denial=True), Candidate(provision(), 0.8)) == ("contradicts", "denial")
     assert verdict(claim(denial=True), Candidate(provision(status="advice"), 0.8)) == ("advice", "status")
