@@ -161,7 +161,7 @@ def _close_enough(claim: Claim, candidates: Sequence[Candidate], threshold: floa
     denies) that one of the three nearest provisions records, which a paraphrase far from the
     provision's words still contradicts or confirms ("the receiving council has 10 working days")."""
     best = candidates[0].similarity
-    if best >= threshold:
+    if best >= threshold or _denies_a_participant(claim, candidates[:3]):
         return True
     return best >= threshold - SLACK and any(
         has_field(c.provision) for has_field in _fields_wanted(claim) for c in candidates[:3]
@@ -169,6 +169,13 @@ def _close_enough(claim: Claim, candidates: Sequence[Candidate], threshold: floa
 
 
 RoleCheck = Callable[[frozenset[str], tuple[str, ...]], bool]
+
+
+def _denies_a_participant(claim: Claim, nearest: Sequence[Candidate]) -> bool:
+    """Whether the statement denies that a body one of the nearest provisions requires to take part
+    need do so ("a strategy discussion doesn't need anyone from health"): however short, and so far
+    from the provision's words, it is about that provision."""
+    return claim.denial and any(set(claim.named) & set(c.provision.participants) for c in nearest)
 
 
 def _names_another(claimed: frozenset[str], actual: tuple[str, ...], match: RoleCheck) -> bool:

@@ -315,6 +315,9 @@ def test_denying_a_required_participant_contradicts() -> None:
     assert verdict(left_out, Candidate(ATTENDEES, 0.8)) == ("contradicts", "participants")
     everyone = claim(named={"la-social-care", "police", "health"}, only=True)
     assert verdict(everyone, Candidate(ATTENDEES, 0.8)) == ("statutory", "status")
+    far = Candidate(ATTENDEES, 0.35)  # a short denial far below the threshold is still about it
+    assert verdict(denied, far) == ("contradicts", "participants")
+    assert verdict(other, far) == ("not_in_guidance", "low_similarity")
 
 
 def test_an_invented_detail_is_not_in_the_guidance() -> None:
