@@ -160,7 +160,7 @@ class Checker:
             "participants": f"{self.labels(p.participants)} must take part: {about}.",
             "detail": f"The guidance says nothing about a {d.detail.get('claimed')} here; the closest "
             f"provision is {about}.",
-            "actor": f"The guidance puts this on {self.labels(p.roles)}, "
+            "actor": f"The guidance puts this on {self.labels(_said(d) or p.roles)}, "
             f"not {self.labels(claim.roles)}: {about}.",
             "recipient": f"The guidance says this goes to {self.labels(d.evidence.told)}, "
             f"not {self.labels(claim.recipients)}: {about}.",
@@ -168,6 +168,11 @@ class Checker:
             "polarity": f"The guidance says the opposite: {about}.",
             "status": _status_sentence(p) + f" {about}.",
         }[d.reason]
+
+
+def _said(d: Decision) -> list[str]:
+    """The roles a decision's ``says`` detail names (who a provision puts its duty on), if any."""
+    return d.detail["says"].split(", ") if d.detail.get("says") else []
 
 
 def unsettled(ordered: list[Candidate]) -> str:

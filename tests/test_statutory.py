@@ -456,6 +456,21 @@ def test_statements_of_law_and_wrong_members_on_the_real_corpus(real_knowledge: 
     )
     assert (wrong["verdict"], wrong["reason"]) == ("contradicts", "members")
     assert "Schools" in wrong["explanation"] and "confidence" in wrong and "low_confidence" in wrong
+    office = check(
+        real_knowledge,
+        "The lead safeguarding partner for the council is its director of children's services.",
+    )
+    assert (office["verdict"], office["reason"]) == ("contradicts", "members")
+
+
+def test_swapped_roles_on_the_real_corpus(real_knowledge: Knowledge) -> None:
+    swapped = check(
+        real_knowledge, "Police officers lead section 47 enquiries and social workers support them."
+    )
+    assert (swapped["verdict"], swapped["reason"]) == ("contradicts", "actor")
+    assert "not Police" in swapped["explanation"]
+    no_health = check(real_knowledge, "A strategy discussion doesn't need anyone from health.")
+    assert (no_health["verdict"], no_health["reason"]) == ("contradicts", "participants")
 
 
 def test_a_low_confidence_answer_says_the_guidance_may_not_settle_it(real_knowledge: Knowledge) -> None:
