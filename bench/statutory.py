@@ -58,6 +58,7 @@ HELDOUT_RESULTS = (  # the held-out figures shown beside the dev ones, when scor
     "statutory_heldout",
     "statutory_heldout_b_baseline",
     "statutory_heldout_b",
+    "statutory_heldout_c_baseline",
     "statutory_heldout_c",
 )
 BINS = 10
