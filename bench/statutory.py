@@ -48,9 +48,10 @@ from kb.statutory import (  # noqa: E402
     out_of_fold,
 )
 
-HELDOUT = {  # frozen held-out sets: A (scored since issue 16's first rules), B (written later, apart)
+HELDOUT = {  # frozen held-out sets: A (scored since issue 16's first rules); B and C written later, apart
     "a": ROOT / "tests" / "data" / "statutory_heldout.yaml",
     "b": ROOT / "tests" / "data" / "statutory_heldout_b.yaml",
+    "c": ROOT / "tests" / "data" / "statutory_heldout_c.yaml",
 }
 TRAINING = [
     devsets.DEV,
@@ -63,6 +64,8 @@ HELDOUT_RESULTS = (  # the held-out figures shown beside the dev ones, when scor
     "statutory_heldout",
     "statutory_heldout_b_baseline",
     "statutory_heldout_b",
+    "statutory_heldout_c_baseline",
+    "statutory_heldout_c",
 )
 BINS = 10
 
