@@ -161,7 +161,7 @@ def _close_enough(claim: Claim, candidates: Sequence[Candidate], threshold: floa
     denies) that one of the three nearest provisions records, which a paraphrase far from the
     provision's words still contradicts or confirms ("the receiving council has 10 working days")."""
     best = candidates[0].similarity
-    if best >= threshold or _denies_a_participant(claim, candidates[:3]):
+    if best >= threshold or _denies_a_participant(claim, candidates[:3]) or _same_span(claim, candidates[:3]):
         return True
     return best >= threshold - SLACK and any(
         has_field(c.provision) for has_field in _fields_wanted(claim) for c in candidates[:3]
@@ -169,6 +169,16 @@ def _close_enough(claim: Claim, candidates: Sequence[Candidate], threshold: floa
 
 
 RoleCheck = Callable[[frozenset[str], tuple[str, ...]], bool]
+
+
+def _same_span(claim: Claim, nearest: Sequence[Candidate]) -> bool:
+    """Whether the statement states the very span one of the nearest provisions sets, and counts it
+    from an event ("the 45 working days run from the strategy discussion"): however worded, it is
+    about that timescale."""
+    duration = claim.duration
+    return bool(duration and claim.event) and any(
+        duration in spans_like(c.provision, duration) for c in nearest
+    )
 
 
 def _denies_a_participant(claim: Claim, nearest: Sequence[Candidate]) -> bool:

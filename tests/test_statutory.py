@@ -286,6 +286,17 @@ def test_a_membership_claim_is_about_the_group_it_names_when_a_provision_sets_it
     assert (d.verdict, d.reason, d.evidence.provision.key) == ("contradicts", "members", "leads")
 
 
+def test_the_very_span_a_near_provision_sets_counted_from_another_event_is_decided_below_the_threshold() -> (
+    None
+):
+    far = Candidate(TIMED, 0.3)
+    wrong_start = claim(duration=Duration(1, "working day"), event="strategy-discussion")
+    assert verdict(wrong_start, far) == ("contradicts", "event")
+    assert verdict(replace(wrong_start, event=None), far) == ("not_in_guidance", "low_similarity")
+    other_span = claim(duration=Duration(5, "working day"), event="strategy-discussion")
+    assert verdict(other_span, far) == ("not_in_guidance", "low_similarity")
+
+
 def test_a_deadline_for_the_step_a_timescale_runs_from_is_not_in_the_guidance() -> None:
     from_strategy = provision(timescale=Timescale(15, "working day", "strategy-discussion"))
     early = claim(duration=Duration(24, "hour"), event="referral-received", step="strategy-discussion")
