@@ -85,8 +85,9 @@ def build(
         bool, typer.Option("--verify", help="Only check the live index: every file's hash and every vector.")
     ] = False,
 ) -> None:
-    """Index the corpus (embeddings + BM25). Unchanged provisions are never re-embedded; the live
-    index is replaced only when the new one is complete, and built again when it is damaged."""
+    """Index the corpus (embeddings + BM25); the live index is replaced only when the new one is complete.
+
+    Unchanged provisions are never re-embedded, and a damaged index is built again."""
     settings = get_settings()
     if verify:
         try:
@@ -448,8 +449,10 @@ def serve(
         int | None, typer.Option(min=1, help="Worker processes (default WTKB_WORKERS).")
     ] = None,
 ) -> None:
-    """Serve the API and the pages with uvicorn. Without a usable index it still starts, says what
-    to run, and answers searches with 503 until `wtkb build` has run."""
+    """Serve the API and the pages with uvicorn.
+
+    Without a usable index it still starts, says what to run, and answers searches with 503 until
+    `wtkb build` has run."""
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
 
@@ -485,8 +488,9 @@ def diff_command(
     fmt: Annotated[str, typer.Option("--format", help="text, json, csv or html (to stdout).")] = "text",
     as_json: JsonOpt = False,
 ) -> None:
-    """What changed between two editions (added, removed, replaced, reworded, moved, reclassified,
-    timescale, roles), or where a local overlay departs from the national figures."""
+    """What changed between two editions, or where a local overlay departs from the national figures.
+
+    Kinds of change: added, removed, replaced, reworded, moved, reclassified, timescale, roles."""
     if fmt not in diff_render.FORMATS:
         raise fail(f"unknown format {fmt!r}; use {', '.join(diff_render.FORMATS)}")
     try:

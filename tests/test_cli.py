@@ -125,3 +125,19 @@ def test_an_overlay_of_another_edition_is_refused_naming_both(real_settings: Set
         base = ["due", "--flow", "strategy-discussion", "--from", "2024-03-29", "--local", area]
         result = wtkb(real_settings, *base, *args)
         assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_every_command_has_a_one_line_summary_for_the_command_list() -> None:
+    """Typer lists a command by its docstring's first paragraph and keeps that paragraph's line
+    breaks, so a summary that spans two source lines prints broken mid-sentence in `wtkb --help`."""
+    import typer.main
+
+    from kb.cli import app
+
+    group = typer.main.get_group(app)
+    commands = [group.commands[name] for name in group.commands]
+    for sub in [c for c in commands if hasattr(c, "commands")]:
+        commands += list(sub.commands.values())
+    for command in commands:
+        summary = (command.help or "").split("\n\n")[0]
+        assert summary and "\n" not in summary.strip(), f"{command.name}: {summary!r}"
