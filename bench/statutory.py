@@ -1,10 +1,12 @@
-"""Benchmark and calibration of the "is this statutory?" checker on its two development sets
-(tests/data/statutory_dev.yaml and statutory_dev2.yaml less its validation slice, see kb/devsets.py).
+"""Benchmark and calibration of the "is this statutory?" checker on its three development sets
+(tests/data/statutory_dev.yaml, statutory_dev2.yaml and statutory_dev3.yaml, the last two less their
+validation slices, see kb/devsets.py).
 
 Prints accuracy, per-verdict precision and recall, statutory recall, evidence accuracy, the confusion
 matrix and latency, against a retrieval-only baseline (the status of the top search hit) in the same
 run; the same figures 5-fold cross-validated (threshold and confidence fitted on four folds, scored on
-the fifth); each set's figures apart; and dev2's validation slice, never fitted on, in aggregate only.
+the fifth); each set's figures apart; and the validation slices of dev2 and dev3, never fitted on, in
+aggregate only.
 
     python bench/statutory.py            # evaluate with the shipped kb/calibration.json
     python bench/statutory.py --write    # refit the threshold and confidence curve, then evaluate
@@ -51,7 +53,7 @@ HELDOUT = {  # frozen held-out sets: A (scored since issue 16's first rules); B 
     "b": ROOT / "tests" / "data" / "statutory_heldout_b.yaml",
     "c": ROOT / "tests" / "data" / "statutory_heldout_c.yaml",
 }
-TRAINING = [devsets.DEV, devsets.DEV2]  # every statement the rules may have been written against
+TRAINING = [devsets.DEV, devsets.DEV2, devsets.DEV3]  # every statement the rules may have been written against
 TWIN = 0.9  # cosine at which a held-out statement counts as a near twin of a training statement
 HELDOUT_RESULTS = (  # the held-out figures shown beside the dev ones, when scored
     "statutory_heldout_baseline",
@@ -162,7 +164,7 @@ def svg_reliability(series: dict[str, dict[str, Any]]) -> str:
     """A reliability diagram: for each named set of figures, accuracy against mean confidence per bin
     (a dot's area is its bin's share of statements); the diagonal is perfect calibration."""
     size, pad = 360, 50
-    colours = ["#1d70b8", "#d4351c", "#00703c", "#f47738"]
+    colours = ["#1d70b8", "#d4351c", "#00703c", "#f47738", "#912b88"]
 
     def at(x: float, y: float) -> tuple[float, float]:
         return pad + x * size, pad + (1 - y) * size
@@ -260,12 +262,15 @@ def write_calibration(kb: Knowledge, items: list[dict[str, Any]]) -> None:
     fitted_on = {
         "sets": {
             path.name: {"sha": file_digest(path), "items": sum(it["set"] == name for it in items)}
-            for name, path in (("dev", devsets.DEV), ("dev2", devsets.DEV2))
+            for name, path in (("dev", devsets.DEV), ("dev2", devsets.DEV2), ("dev3", devsets.DEV3))
             if path.exists()
         },
         "items": len(items),
-        "not_fitted_on": f"{devsets.DEV2.name} items {devsets.VALIDATION.start}-"
-        f"{devsets.VALIDATION.stop - 1} (0-based): the validation slice",
+        "not_fitted_on": "; ".join(
+            f"statutory_{name}.yaml items {kept.start}-{kept.stop - 1} (0-based): a validation slice"
+            for name, kept in devsets.SLICES.items()
+            if kept
+        ),
         "model": settings.model_package,
     }
     Calibration(threshold, weights, fitted_on).save(settings.calibration_file)
@@ -280,6 +285,8 @@ def side_by_side(report: dict[str, Any]) -> dict[str, Any]:
         table[f"cross_validated_{name}"] = figures["cross_validated"]
     if report.get("validation"):
         table["validation_dev2_slice"] = report["validation"]
+    if report.get("validation_dev3"):
+        table["validation_dev3_slice"] = report["validation_dev3"]
     for name in HELDOUT_RESULTS:
         path = RESULTS / f"{name}.json"
         if path.exists():
@@ -362,7 +369,8 @@ def main() -> None:
         "in_sample": dev_figures,
         "cross_validated": cv_figures,
         "by_set": by_set,
-        "validation": validation(checker, sets.validation),
+        "validation": validation(checker, sets.slices["dev2"]),
+        "validation_dev3": validation(checker, sets.slices["dev3"]),
         "statutory_recall": round(sum(d.verdict == "statutory" for _, d in statutory) / len(statutory), 3),
         "force_right_when_statutory": round(
             sum(
@@ -407,6 +415,8 @@ def publish(report: dict[str, Any]) -> None:
     }
     if report.get("validation"):
         series["dev2 validation slice"] = report["validation"]["reliability"]
+    if report.get("validation_dev3"):
+        series["dev3 validation slice"] = report["validation_dev3"]["reliability"]
     held = RESULTS / "statutory_heldout.json"
     if held.exists():
         series["held-out (frozen)"] = json.loads(held.read_text(encoding="utf-8"))["all"]["reliability"]

@@ -1,10 +1,10 @@
 """Which development statements the statutory checker is fitted on, and which are kept aside.
 
-Two development sets: ``statutory_dev.yaml``, written alongside the rules, and ``statutory_dev2.yaml``,
-written apart from them from public sources only (in the style of the frozen held-out set). A slice
-of dev2 is a validation slice: never fitted on and never read item by item, it is the honest figure
-for statements the rules and the calibration have not seen. The frozen held-out sets are not here;
-only ``bench/statutory.py --heldout`` reads them.
+Three development sets: ``statutory_dev.yaml``, written alongside the rules, and ``statutory_dev2.yaml``
+and ``statutory_dev3.yaml``, each written apart from the rules from public sources only (in the style of
+the frozen held-out sets). A slice of dev2 and a slice of dev3 are validation slices: never fitted on
+and never read item by item, they are the honest figures for statements the rules and the calibration
+have not seen. The frozen held-out sets are not here; only ``bench/statutory.py --heldout`` reads them.
 """
 
 from __future__ import annotations
@@ -20,18 +20,28 @@ from kb.settings import PROJECT_ROOT
 DATA = PROJECT_ROOT / "tests" / "data"
 DEV = DATA / "statutory_dev.yaml"
 DEV2 = DATA / "statutory_dev2.yaml"
-VALIDATION = range(140, 180)  # dev2 items 140-179 (0-based, file order): its last 40 when first read (180)
+DEV3 = DATA / "statutory_dev3.yaml"
+# Validation slices (0-based, file order), never fitted on: dev2's last 40 of the 180 it had when first
+# read, and dev3's third batch of 40 (items 80-119), which was never read.
+VALIDATION = range(140, 180)
+VALIDATION_DEV3 = range(80, 120)
+SLICES = {"dev": range(0), "dev2": VALIDATION, "dev3": VALIDATION_DEV3}
 
 
 @dataclass(frozen=True)
 class DevSets:
-    """The statements the checker is fitted on (each tagged with its set) and the validation slice."""
+    """The statements the checker is fitted on (each tagged with its set) and the validation slices."""
 
     training: list[dict[str, Any]]
-    validation: list[dict[str, Any]]
+    slices: dict[str, list[dict[str, Any]]]  # validation slice of each set that has one
+
+    @property
+    def validation(self) -> list[dict[str, Any]]:
+        """dev2's validation slice (the first one kept aside)."""
+        return self.slices.get("dev2", [])
 
     def of(self, name: str) -> list[dict[str, Any]]:
-        """The training statements of one set (``dev`` or ``dev2``)."""
+        """The training statements of one set (``dev``, ``dev2`` or ``dev3``)."""
         return [item for item in self.training if item["set"] == name]
 
 
@@ -41,9 +51,13 @@ def _read(path: Path, name: str) -> list[dict[str, Any]]:
     return [{**item, "set": name} for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []]
 
 
-def load(dev: Path = DEV, dev2: Path = DEV2) -> DevSets:
-    """Both development sets, dev2's validation slice set apart."""
-    second = _read(dev2, "dev2")
-    kept = [item for i, item in enumerate(second) if i not in VALIDATION]
-    aside = [item for i, item in enumerate(second) if i in VALIDATION]
-    return DevSets(_read(dev, "dev") + kept, aside)
+def load(dev: Path = DEV, dev2: Path = DEV2, dev3: Path = DEV3) -> DevSets:
+    """The development sets, each one's validation slice set apart."""
+    training: list[dict[str, Any]] = []
+    slices: dict[str, list[dict[str, Any]]] = {}
+    for name, path in (("dev", dev), ("dev2", dev2), ("dev3", dev3)):
+        items = _read(path, name)
+        training += [item for i, item in enumerate(items) if i not in SLICES[name]]
+        if SLICES[name]:
+            slices[name] = [item for i, item in enumerate(items) if i in SLICES[name]]
+    return DevSets(training, slices)

@@ -525,12 +525,16 @@ def test_bad_statutory_requests_are_4xx_with_a_message(
     assert response.status_code == status and response.json()["detail"]
 
 
-def test_the_validation_slice_is_kept_out_of_the_training_statements(tmp_path: Path) -> None:
-    dev2 = tmp_path / "dev2.yaml"
+def test_the_validation_slices_are_kept_out_of_the_training_statements(tmp_path: Path) -> None:
+    dev2, dev3 = tmp_path / "dev2.yaml", tmp_path / "dev3.yaml"
     dev2.write_text(yaml.safe_dump([{"statement": f"s{i}", "verdict": "advice"} for i in range(200)]))
-    sets = devsets.load(DEV, dev2)
+    dev3.write_text(yaml.safe_dump([{"statement": f"t{i}", "verdict": "advice"} for i in range(120)]))
+    sets = devsets.load(DEV, dev2, dev3)
     assert [it["statement"] for it in sets.validation] == [f"s{i}" for i in devsets.VALIDATION]
+    assert [it["statement"] for it in sets.slices["dev3"]] == [f"t{i}" for i in devsets.VALIDATION_DEV3]
     assert len(sets.of("dev2")) == 200 - len(devsets.VALIDATION) and len(sets.of("dev")) == len(
         yaml.safe_load(DEV.read_text())
     )
-    assert not {it["statement"] for it in sets.validation} & {it["statement"] for it in sets.training}
+    assert [it["statement"] for it in sets.of("dev3")] == [f"t{i}" for i in range(80)]
+    aside = {it["statement"] for kept in sets.slices.values() for it in kept}
+    assert not aside & {it["statement"] for it in sets.training}
