@@ -10,6 +10,7 @@ statement's fold. Query time needs numpy only: the weights are a JSON file.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,6 +30,8 @@ from kb.statutory import (
     _names_another,
     spans_like,
 )
+
+log = logging.getLogger(__name__)
 
 
 class ModelError(ValueError):
@@ -162,7 +165,9 @@ def revise(decision: Decision, candidates: Sequence[Candidate], verdict: str) ->
     if verdict == decision.verdict:
         return decision
     if verdict == "not_in_guidance":
-        return Decision(verdict, "low_similarity", candidates[0] if candidates else None, {}, decision.unmatched)
+        return Decision(
+            verdict, "low_similarity", candidates[0] if candidates else None, {}, decision.unmatched
+        )
     if verdict == "contradicts":
         evidence = decision.evidence or (candidates[0] if candidates else None)
         return Decision(verdict, "learned", evidence, {}, decision.unmatched)
@@ -185,3 +190,12 @@ def apply(
     verdict = max(probabilities, key=lambda v: probabilities[v])
     return revise(decision, candidates, verdict), probabilities
 
+
+def load_model(path: Path) -> tuple[VerdictModel | None, str | None]:
+    """The shipped model, or None and why not: a checker without it gives the rules' verdict and says
+    so in its answer (``verdict_model``), rather than failing every request."""
+    try:
+        return VerdictModel.load(path), None
+    except ModelError as e:
+        log.warning("%s; verdicts are the rules' alone", e)
+        return None, f"rules only: {e}"
