@@ -425,23 +425,36 @@ def learned_against_rules(
     rules_only = replace(with_model, model=None, model_note=None)
     gold = [e.gold for e in data]
     fold = grouped_folds([it["set"] for it in items])
-    rules_cv, model_cv, _ = cross_validated(rules_only, data, fold, thresholds(rules_only, data, fold))
+    rules_cv, model_cv, model_p = cross_validated(rules_only, data, fold, thresholds(rules_only, data, fold))
     figures: dict[str, Any] = {"verdict_model": with_model.model_note or "applied"}
+    cv = {"rules_only": rules_cv, "with_model": model_cv}
     for name, checker in (("rules_only", rules_only), ("with_model", with_model)):
         decisions, _ = decided(checker, data)
-        figures[name] = {"in_sample": scores(gold, [d.verdict for d in decisions])["accuracy"]}
-        figures[name]["cross_validated_grouped"] = scores(
-            gold, rules_cv if checker is rules_only else model_cv
-        )["accuracy"]
+        row = {
+            "in_sample": scores(gold, [d.verdict for d in decisions])["accuracy"],
+            "cross_validated_grouped": scores(gold, cv[name])["accuracy"],
+        }
         pooled_gold: list[str] = []
         pooled: list[str] = []
+        pooled_confidence: list[float] = []
         for set_name, kept in slices.items():
             held = examples(checker, kept)
-            said = [d.verdict for d in decided(checker, held)[0]]
-            figures[name][f"validation_{set_name}"] = scores([e.gold for e in held], said)["accuracy"]
+            said, confidence = decided(checker, held)
+            row[f"validation_{set_name}"] = scores([e.gold for e in held], [d.verdict for d in said])[
+                "accuracy"
+            ]
             pooled_gold += [e.gold for e in held]
-            pooled += said
-        figures[name]["validation_pooled"] = scores(pooled_gold, pooled)["accuracy"] if pooled else None
+            pooled += [d.verdict for d in said]
+            pooled_confidence += confidence
+        if pooled:
+            confident = reliability(pooled_gold, pooled, pooled_confidence)
+            row["validation_pooled"] = scores(pooled_gold, pooled)["accuracy"]
+            row["validation_pooled_confident_accuracy"] = confident["confident_accuracy"]
+            row["validation_pooled_confident_coverage"] = confident["confident_coverage"]
+        figures[name] = row
+    confident = reliability(gold, model_cv, model_p)
+    figures["with_model"]["cross_validated_confident_accuracy"] = confident["confident_accuracy"]
+    figures["with_model"]["cross_validated_confident_coverage"] = confident["confident_coverage"]
     return figures
 
 
