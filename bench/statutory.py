@@ -19,6 +19,7 @@ import json
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from report import RESULTS, save  # noqa: E402  (bench/report.py)
+from verdict_fit import cross_validated, fit_shipped, grouped_folds, thresholds  # noqa: E402
 
 from kb import devsets  # noqa: E402
 from kb.checker import Checker, examples  # noqa: E402
@@ -47,6 +49,7 @@ from kb.statutory import (  # noqa: E402
     fit_threshold,
     out_of_fold,
 )
+from kb.verdict_model import VerdictModel  # noqa: E402
 
 HELDOUT = {  # frozen held-out sets: A (scored since issue 16's first rules); B and C written later, apart
     "a": ROOT / "tests" / "data" / "statutory_heldout.yaml",
@@ -213,9 +216,8 @@ def svg_reliability(series: dict[str, dict[str, Any]]) -> str:
 
 def decided(checker: Checker, data: list[Example]) -> tuple[list[Decision], list[float]]:
     """The shipped checker's decision on each example, and its confidence in it."""
-    decisions = [checker.decide(e.claim, e.candidates) for e in data]
-    pairs = zip(decisions, data, strict=True)
-    return decisions, [checker.calibration.confidence(d, e.candidates) for d, e in pairs]
+    verdicts = [checker.judge(e.claim, e.candidates) for e in data]
+    return [v.decision for v in verdicts], [v.confidence for v in verdicts]
 
 
 def validation(checker: Checker, items: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -278,6 +280,9 @@ def write_calibration(kb: Knowledge, items: list[dict[str, Any]]) -> None:
         "model": settings.model_package,
     }
     Calibration(threshold, weights, fitted_on).save(settings.calibration_file)
+    fold = grouped_folds([it["set"] for it in items])
+    model = fit_shipped(bare, data, fold, thresholds(bare, data, fold))
+    VerdictModel(model["weights"], fitted_on).save(settings.verdict_model_file)
 
 
 def side_by_side(report: dict[str, Any]) -> dict[str, Any]:
@@ -405,8 +410,52 @@ def main() -> None:
         "evaluation_seconds": round(time.perf_counter() - t0, 1),
         "latency": latency(kb, [it["statement"] for it in items[:60]]),
     }
+    report["verdict_model"] = learned_against_rules(kb, data, items, sets.slices)
     print(json.dumps(report, indent=2))
     publish(report)
+
+
+def learned_against_rules(
+    kb: Knowledge, data: list[Example], items: list[dict[str, Any]], slices: dict[str, list[dict[str, Any]]]
+) -> dict[str, Any]:
+    """Accuracy of the rules alone and of the rules with the learned last stage: in sample, grouped
+    cross-validated (every threshold and model fitted without the fold scored), and on the
+    validation slices (aggregate only)."""
+    with_model = kb.checker
+    rules_only = replace(with_model, model=None, model_note=None)
+    gold = [e.gold for e in data]
+    fold = grouped_folds([it["set"] for it in items])
+    rules_cv, model_cv, model_p = cross_validated(rules_only, data, fold, thresholds(rules_only, data, fold))
+    figures: dict[str, Any] = {"verdict_model": with_model.model_note or "applied"}
+    cv = {"rules_only": rules_cv, "with_model": model_cv}
+    for name, checker in (("rules_only", rules_only), ("with_model", with_model)):
+        decisions, _ = decided(checker, data)
+        row = {
+            "in_sample": scores(gold, [d.verdict for d in decisions])["accuracy"],
+            "cross_validated_grouped": scores(gold, cv[name])["accuracy"],
+        }
+        pooled_gold: list[str] = []
+        pooled: list[str] = []
+        pooled_confidence: list[float] = []
+        for set_name, kept in slices.items():
+            held = examples(checker, kept)
+            said, confidence = decided(checker, held)
+            row[f"validation_{set_name}"] = scores([e.gold for e in held], [d.verdict for d in said])[
+                "accuracy"
+            ]
+            pooled_gold += [e.gold for e in held]
+            pooled += [d.verdict for d in said]
+            pooled_confidence += confidence
+        if pooled:
+            confident = reliability(pooled_gold, pooled, pooled_confidence)
+            row["validation_pooled"] = scores(pooled_gold, pooled)["accuracy"]
+            row["validation_pooled_confident_accuracy"] = confident["confident_accuracy"]
+            row["validation_pooled_confident_coverage"] = confident["confident_coverage"]
+        figures[name] = row
+    confident = reliability(gold, model_cv, model_p)
+    figures["with_model"]["cross_validated_confident_accuracy"] = confident["confident_accuracy"]
+    figures["with_model"]["cross_validated_confident_coverage"] = confident["confident_coverage"]
+    return figures
 
 
 def publish(report: dict[str, Any]) -> None:

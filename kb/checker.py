@@ -14,10 +14,20 @@ from kb.claim import Claim, event_name, leads, read_claim, recipients
 from kb.corpus import Provision, Vocabulary
 from kb.search import Query, QueryError, Searcher, expand_abbreviations, provision_json
 from kb.statutory import Calibration, Candidate, Decision, Example, decide
+from kb.verdict_model import VerdictModel, apply
 
 LOW_CONFIDENCE = 0.75  # below this, the answer says the guidance may not settle the question
 POOL = 10  # candidates the decision looks at; the verdict rests on the most similar one
 EVERYONE = "all-practitioners"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The final decision, the rules' decision under it, and the probability the final one is right."""
+
+    decision: Decision
+    rules: Decision
+    confidence: float
 
 
 @dataclass
@@ -26,6 +36,8 @@ class Checker:
     searcher: Searcher
     encode: Callable[[str], np.ndarray]
     calibration: Calibration
+    model: VerdictModel | None = None  # the learned last stage; None: the rules' verdict stands
+    model_note: str | None = None  # why there is no model (it could not be loaded), said in every answer
     _told: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _leads: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict, repr=False)
 
@@ -44,7 +56,19 @@ class Checker:
         return claim
 
     def decide(self, claim: Claim, found: list[Candidate] | tuple[Candidate, ...]) -> Decision:
+        """The rules' decision."""
         return decide(claim, found, self.calibration.threshold, self.actors_match, self.corpus.events)
+
+    def judge(self, claim: Claim, found: list[Candidate] | tuple[Candidate, ...]) -> Verdict:
+        """The final decision (the model's, on top of the rules', when there is a model) and the
+        probability that it is right: the model's probability of its verdict, else the calibration's."""
+        rules = self.decide(claim, found)
+        if self.model is None:
+            return Verdict(rules, rules, self.calibration.confidence(rules, found))
+        final, probabilities = apply(
+            self.model, claim, found, rules, self.calibration.threshold, self.actors_match
+        )
+        return Verdict(final, rules, probabilities[final.verdict])
 
     def candidates(self, statement: str, edition: int | None, document: str | None = None) -> list[Candidate]:
         """The provisions retrieved for the statement, most similar first, from the edition in force of
@@ -89,8 +113,7 @@ class Checker:
             raise QueryError(f"unknown role {role!r}; see `wtkb roles` or GET /api/roles")
         found = self.candidates(statement, edition, document)
         claim = self.read(statement, role)
-        decision = self.decide(claim, found)
-        return self.to_json(statement, edition, document, claim, decision, found)
+        return self.to_json(statement, edition, document, claim, self.judge(claim, found), found)
 
     def to_json(
         self,
@@ -98,12 +121,13 @@ class Checker:
         edition: int | None,
         document: str | None,
         claim: Claim,
-        d: Decision,
+        verdict: Verdict,
         found: list[Candidate],
     ) -> dict[str, Any]:
         """``edition``/``document`` are those of the evidence the verdict rests on (else of the
         question, else the current WT edition); ``editions`` lists every edition searched."""
-        confidence = round(self.calibration.confidence(d, found), 3)
+        d = verdict.decision
+        confidence = round(verdict.confidence, 3)
         p = d.evidence.provision if d.evidence and d.verdict != "not_in_guidance" else None
         ordered = [d.evidence] + [c for c in found if c is not d.evidence] if d.evidence else found
         top = ordered[0].provision if ordered else None
@@ -123,6 +147,8 @@ class Checker:
             "explanation": self.explain(d, claim)
             + (unsettled(ordered) if confidence < LOW_CONFIDENCE else ""),
             "evidence": [self.hit(c) for c in ordered[:3]],
+            "rules_verdict": verdict.rules.verdict,
+            "verdict_model": "applied" if self.model else self.model_note or "off",
         }
 
     def hit(self, c: Candidate) -> dict[str, Any]:
@@ -166,6 +192,8 @@ class Checker:
             f"not {self.labels(claim.recipients)}: {about}.",
             "denial": f"The guidance does require this ({_force(p)}): {about}.",
             "polarity": f"The guidance says the opposite: {about}.",
+            "learned": f"The guidance covers this but statements worded like it usually misstate it; "
+            f"compare it with {about}.",
             "status": _status_sentence(p) + f" {about}.",
         }[d.reason]
 

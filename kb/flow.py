@@ -152,10 +152,14 @@ def _step(
     messages = [f"unknown step field {k!r}" for k in sorted(set(raw) - STEP_KEYS)]
     if not raw.get("id") or not raw.get("title"):
         messages.append("a step needs an id and a title")
-    messages += [f"step links to missing provision {k!r}" for k in raw.get("provisions", []) if k not in keys]
-    messages += [f"unknown role {r!r}" for r in raw.get("roles", []) if r not in roles]
+    elif _name(raw["id"]) is None:
+        messages.append("a step's id must be a name, not a list or a mapping")
+    linked = _names(raw, "provisions", messages)
+    named = _names(raw, "roles", messages)
+    messages += [f"step links to missing provision {k!r}" for k in linked if k not in keys]
+    messages += [f"unknown role {r!r}" for r in named if r not in roles]
     branches = []
-    for branch in raw.get("next", []):
+    for branch in _entries(raw, "next", messages):
         if not isinstance(branch, dict) or "to" not in branch:
             messages.append("each 'next' entry needs 'to'")
             continue
@@ -172,12 +176,30 @@ def _step(
     step = Step(
         str(raw["id"]),
         str(raw["title"]),
-        tuple(raw.get("roles", [])),
-        tuple(raw.get("provisions", [])),
+        tuple(named),
+        tuple(linked),
         tuple(branches),
         timescale,
     )
     return step, []
+
+
+def _entries(raw: dict[str, Any], key: str, messages: list[str]) -> list[Any]:
+    """A step's list field (absent means empty); anything else is a problem, not a crash."""
+    value = raw.get(key, [])
+    if isinstance(value, list):
+        return value
+    messages.append(f"'{key}' must be a list")
+    return []
+
+
+def _names(raw: dict[str, Any], key: str, messages: list[str]) -> list[str]:
+    """A step's list of keys (provisions, roles): each entry must be a plain name."""
+    entries = _entries(raw, key, messages)
+    if all(isinstance(e, str) for e in entries):
+        return entries
+    messages.append(f"each entry of '{key}' must be a name")
+    return [e for e in entries if isinstance(e, str)]
 
 
 def _graph_problems(raw_steps: list[dict[str, Any]], where: str) -> list[Problem]:
@@ -189,30 +211,42 @@ def _graph_problems(raw_steps: list[dict[str, Any]], where: str) -> list[Problem
     seen: set[str] = set()
     for raw in raw_steps:
         line = raw.get(yamlfile.LINE, 1)
-        if raw.get("id") in seen:
-            problems.append(Problem(where, line, f"duplicate step id {raw['id']!r}"))
-        seen.add(raw.get("id"))
+        ident = _name(raw.get("id"))
+        if ident is not None and ident in seen:
+            problems.append(Problem(where, line, f"duplicate step id {ident!r}"))
+        seen.add(ident)
     for raw in raw_steps:
         line = raw.get(yamlfile.LINE, 1)
-        targets = [b.get("to") for b in raw.get("next", []) if isinstance(b, dict)]
-        missing = [t for t in targets if t not in seen]
+        missing = [t for t in _targets(raw) if t not in seen]
         problems += [Problem(where, line, f"'next' names missing step {t!r}") for t in missing]
-        if raw.get("from") and raw["from"] not in seen:
+        if raw.get("from") and _name(raw["from"]) not in seen:
             problems.append(Problem(where, line, f"'from' names missing step {raw['from']!r}"))
     reached = _reachable(raw_steps)
     problems += [
         Problem(where, raw.get(yamlfile.LINE, 1), f"step {raw.get('id')!r} is unreachable from the start")
         for raw in raw_steps
-        if raw.get("id") not in reached
+        if _name(raw.get("id")) not in reached
     ]
     return problems
 
 
-def _reachable(raw_steps: list[dict[str, Any]]) -> set[str]:
+def _name(value: Any) -> str | None:
+    """A step id or a link to one as the graph checks compare them (the text of a scalar); None for a
+    list or a mapping, which hand-edited YAML produces and which cannot name a step."""
+    return None if value is None or isinstance(value, list | dict) else str(value)
+
+
+def _targets(raw: dict[str, Any]) -> list[str | None]:
+    """The steps a raw step's 'next' entries name (nothing when 'next' is not a list)."""
+    branches = raw.get("next")
+    return [_name(b.get("to")) for b in branches if isinstance(b, dict)] if isinstance(branches, list) else []
+
+
+def _reachable(raw_steps: list[dict[str, Any]]) -> set[str | None]:
     """Step ids reachable from the first step by following 'next'."""
-    edges = {r.get("id"): [b.get("to") for b in r.get("next", []) if isinstance(b, dict)] for r in raw_steps}
-    todo = [raw_steps[0].get("id")] if raw_steps else []
-    seen: set[str] = set()
+    edges = {_name(r.get("id")): _targets(r) for r in raw_steps}
+    todo = [_name(raw_steps[0].get("id"))] if raw_steps else []
+    seen: set[str | None] = set()
     while todo:
         current = todo.pop()
         if current not in seen:

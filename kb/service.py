@@ -22,6 +22,7 @@ from kb.local import edition_mismatch
 from kb.search import Hit, Query, QueryError, Searcher, edition_scope, parse_document, provision_json
 from kb.settings import Settings
 from kb.statutory import Calibration
+from kb.verdict_model import load_model
 
 
 class Knowledge:
@@ -62,7 +63,8 @@ class Knowledge:
     @cached_property
     def checker(self) -> Checker:
         calibration = Calibration.load(self.settings.calibration_file)
-        return Checker(self.vocabulary, self.searcher, self.searcher.embed_query, calibration)
+        model, note = load_model(self.settings.verdict_model_file)
+        return Checker(self.vocabulary, self.searcher, self.searcher.embed_query, calibration, model, note)
 
     def warm(self) -> None:
         """Load everything a search and a verdict need (corpus, index, query encoder, calibration)

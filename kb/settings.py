@@ -46,6 +46,10 @@ class Settings(BaseSettings):
         PROJECT_ROOT / "kb" / "calibration.json",
         description="the statutory checker's fitted threshold (written by bench/statutory.py --write)",
     )
+    verdict_model_file: Path = Field(
+        PROJECT_ROOT / "kb" / "verdict_model.json",
+        description="the statutory checker's learned last stage (written by bench/statutory.py --write)",
+    )
     host: str = Field("127.0.0.1", description="address `wtkb serve` listens on")
     port: int = Field(8000, ge=1, le=65535, description="port `wtkb serve` listens on")
     workers: int = Field(1, ge=1, le=32, description="uvicorn worker processes for `wtkb serve`")

@@ -124,7 +124,7 @@ SUBORDINATE = re.compile(
 NEGATED = re.compile(r"\b(?:is|are|does|do|was|were)(?: not|n't)\b|\bisn't\b|\baren't\b", re.IGNORECASE)
 
 
-def _about(claim: Claim, candidates: Sequence[Candidate]) -> Candidate:
+def about_provision(claim: Claim, candidates: Sequence[Candidate]) -> Candidate:
     """The provision the statement is about: the most similar one, except that a statement about a
     field (a timescale, a membership, who takes part) is about a provision that sets that field, if
     one is nearly as similar (within ``MARGIN``): "decide on a referral within one working day" is
@@ -188,7 +188,7 @@ def _denies_a_participant(claim: Claim, nearest: Sequence[Candidate]) -> bool:
     return claim.denial and any(set(claim.named) & set(c.provision.participants) for c in nearest)
 
 
-def _names_another(claimed: frozenset[str], actual: tuple[str, ...], match: RoleCheck) -> bool:
+def names_another(claimed: frozenset[str], actual: tuple[str, ...], match: RoleCheck) -> bool:
     """Whether a claimed set of bodies names one the actual set lacks (one left out is not counted:
     people shorten lists, and an alias the vocabulary lacks would read as one left out)."""
     return any(not match(frozenset({c}), actual) for c in claimed)
@@ -201,7 +201,7 @@ def _participants_differ(claim: Claim, p: Provision, match: RoleCheck) -> bool:
     return claim.only and any(not match(claim.named, (r,)) for r in p.participants)
 
 
-def _invented(claim: Claim, candidates: Sequence[Candidate]) -> str | None:
+def invented_detail(claim: Claim, candidates: Sequence[Candidate]) -> str | None:
     """An object the claim's requirement is about that no provision near the top mentions."""
     best = candidates[0].similarity
     near = [c.provision for c in candidates if c.similarity >= best - MARGIN]
@@ -236,13 +236,13 @@ def _decide(
 ) -> Decision:
     if not candidates or not _close_enough(claim, candidates, threshold):
         return Decision("not_in_guidance", "low_similarity", candidates[0] if candidates else None)
-    best = _about(claim, candidates)
+    best = about_provision(claim, candidates)
     p = best.provision
-    if claim.members and p.members and _names_another(claim.members, p.members, actors_match):
+    if claim.members and p.members and names_another(claim.members, p.members, actors_match):
         return Decision("contradicts", "members", best, {"claimed": ", ".join(sorted(claim.members))})
     if p.participants and _participants_differ(claim, p, actors_match):
         return Decision("contradicts", "participants", best, {"claimed": ", ".join(sorted(claim.named))})
-    invented = _invented(claim, candidates) if not claim.denial else None
+    invented = invented_detail(claim, candidates) if not claim.denial else None
     if invented:
         return Decision("not_in_guidance", "detail", best, {"claimed": invented})
     if claim.duration is not None:

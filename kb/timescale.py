@@ -72,7 +72,9 @@ def parse_timescale(within: str | None, start: str | None) -> Timescale | None:
         raise TimescaleError("'from' given without 'within'")
     if start is None:
         raise TimescaleError("'within' given without 'from' (the event the timescale runs from)")
-    if not EVENT.match(start):
+    if not isinstance(start, str) or not EVENT.match(start):
         raise TimescaleError(f"bad 'from' event {start!r}: use kebab-case, e.g. referral-received")
+    if not isinstance(within, str):
+        raise TimescaleError(f"bad timescale {within!r}: write '<number> <unit>', e.g. 15 working days")
     amount, unit = parse_within(within)
     return Timescale(amount, unit, start)

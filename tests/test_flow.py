@@ -204,3 +204,31 @@ def test_a_start_that_names_no_step_is_a_problem(corpus_dir: Path) -> None:
     (corpus_dir / "wt/2023/flowcharts/case.yaml").write_text("start: nowhere\n" + CHART)
     problems = [str(p) for p in load_corpus(corpus_dir).problems]
     assert "corpus/wt/2023/flowcharts/case.yaml:1: 'start' names no step: 'nowhere'" in problems
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("    provisions: [referral-decision]\n", "    provisions:\n", "'provisions' must be a list"),
+        ("    provisions: [referral-decision]\n", "    provisions: [{a: 1}]\n", "each entry of 'provisions'"),
+        (
+            "    title: Strategy discussion\n",
+            "    title: Strategy discussion\n    roles: 5\n",
+            "'roles' must be a list",
+        ),
+        ("    next: [{to: icpc}]\n", "    next:\n", "'next' must be a list"),
+        ("    next: [{to: icpc}]\n", "    next: [{to: [icpc]}]\n", "'next' names missing step"),
+        ("  - id: nfa\n", "  - id: [nfa]\n", "step"),
+        ("    from: icpc\n", "    from: {a: 1}\n", "from"),
+    ],
+)
+def test_a_step_with_fields_of_the_wrong_shape_is_a_problem_not_a_crash(
+    corpus_dir: Path, old: str, new: str, message: str
+) -> None:
+    """Hand-edited YAML gets shapes wrong (an empty key is null); each is a file:line problem."""
+    assert old in CHART
+    (corpus_dir / "wt/2023/flowcharts/case.yaml").write_text(CHART.replace(old, new, 1))
+    problems = [str(p) for p in load_corpus(corpus_dir).problems]
+    assert any(p.startswith("corpus/wt/2023/flowcharts/case.yaml:") and message in p for p in problems), (
+        problems
+    )

@@ -495,7 +495,9 @@ def test_a_low_confidence_answer_says_the_guidance_may_not_settle_it(real_knowle
     from dataclasses import replace
 
     checker = replace(
-        real_knowledge.checker, calibration=replace(real_knowledge.checker.calibration, weights={})
+        real_knowledge.checker,
+        calibration=replace(real_knowledge.checker.calibration, weights={}),
+        model=None,
     )
     result = checker.check("Early help is a whole system of support rather than one single service.")
     assert result["confidence"] == 0.5 and result["low_confidence"] is True
