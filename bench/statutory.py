@@ -164,6 +164,10 @@ def heldout(kb: Knowledge, path: Path) -> dict[str, Any]:
             [answers[i]["verdict"] for i in chosen],
             [answers[i]["confidence"] for i in chosen],
         )
+        # the rules' own verdict beside the learned stage's, for the record: which one ships was
+        # decided on the validation slices before any held-out set was scored with the model
+        rules = [answers[i].get("rules_verdict") == items[i]["verdict"] for i in chosen]
+        figures[part]["rules_only_accuracy"] = round(sum(rules) / len(rules), 3) if rules else None
     return figures
 
 
