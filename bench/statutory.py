@@ -56,11 +56,7 @@ HELDOUT = {  # frozen held-out sets: A (scored since issue 16's first rules); B 
     "b": ROOT / "tests" / "data" / "statutory_heldout_b.yaml",
     "c": ROOT / "tests" / "data" / "statutory_heldout_c.yaml",
 }
-TRAINING = [
-    devsets.DEV,
-    devsets.DEV2,
-    devsets.DEV3,
-]  # every statement the rules may have been written against
+TRAINING = list(devsets.SETS.values())  # every statement the rules may have been written against
 TWIN = 0.9  # cosine at which a held-out statement counts as a near twin of a training statement
 HELDOUT_RESULTS = (  # the held-out figures shown beside the dev ones, when scored
     "statutory_heldout_baseline",
@@ -272,7 +268,7 @@ def write_calibration(kb: Knowledge, items: list[dict[str, Any]]) -> None:
     fitted_on = {
         "sets": {
             path.name: {"sha": file_digest(path), "items": sum(it["set"] == name for it in items)}
-            for name, path in (("dev", devsets.DEV), ("dev2", devsets.DEV2), ("dev3", devsets.DEV3))
+            for name, path in devsets.SETS.items()
             if path.exists()
         },
         "items": len(items),
