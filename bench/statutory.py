@@ -66,7 +66,6 @@ HELDOUT_RESULTS = (  # the held-out figures shown beside the dev ones, when scor
     "statutory_heldout_b",
     "statutory_heldout_c_baseline",
     "statutory_heldout_c",
-    "statutory_heldout_d_baseline",
     "statutory_heldout_d",
 )
 BINS = 10

@@ -1,12 +1,10 @@
 """Which development statements the statutory checker is fitted on, and which are kept aside.
 
-Four development sets: ``statutory_dev.yaml``, written alongside the rules, and ``statutory_dev2.yaml``,
-``statutory_dev3.yaml`` and ``statutory_dev4.yaml``, each written apart from the rules from public
-sources only (in the style of the frozen held-out sets). A slice of dev2 and a slice of dev3 are
-validation slices: never fitted on and never read item by item, they are the honest figures for
-statements the rules and the calibration have not seen. dev4 was written after the rules' last change
-and only the threshold, the confidence and the learned stage are fitted on it. The frozen held-out
-sets are not here; only ``bench/statutory.py --heldout`` reads them.
+Three development sets: ``statutory_dev.yaml``, written alongside the rules, and ``statutory_dev2.yaml``
+and ``statutory_dev3.yaml``, each written apart from the rules from public sources only (in the style of
+the frozen held-out sets). A slice of dev2 and a slice of dev3 are validation slices: never fitted on
+and never read item by item, they are the honest figures for statements the rules and the calibration
+have not seen. The frozen held-out sets are not here; only ``bench/statutory.py --heldout`` reads them.
 """
 
 from __future__ import annotations
@@ -23,8 +21,7 @@ DATA = PROJECT_ROOT / "tests" / "data"
 DEV = DATA / "statutory_dev.yaml"
 DEV2 = DATA / "statutory_dev2.yaml"
 DEV3 = DATA / "statutory_dev3.yaml"
-DEV4 = DATA / "statutory_dev4.yaml"
-SETS = {"dev": DEV, "dev2": DEV2, "dev3": DEV3, "dev4": DEV4}
+SETS = {"dev": DEV, "dev2": DEV2, "dev3": DEV3}
 # Validation slices (0-based, file order), never fitted on: dev2's last 40 of the 180 it had when first
 # read, and dev3's third batch of 40 (items 80-119), which was never read.
 VALIDATION = range(140, 180)
