@@ -13,6 +13,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -132,28 +133,36 @@ class VerdictModel:
 
     @classmethod
     def load(cls, path: Path) -> VerdictModel:
-        """The model in a JSON file, or a ModelError that says what is wrong with it."""
+        """The model in a JSON file, or a ModelError that says what is wrong with it: checked here, so
+        that a hand-edited file fails once at start-up, not on every verdict."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            weights = data["weights"]
-            if data["verdicts"] != list(VERDICTS) or any(len(w) != len(VERDICTS) for w in weights.values()):
-                raise ModelError(f"{path}: weights are not one per verdict {VERDICTS}")
-            return cls(weights, data.get("fitted_on", {}))
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            if isinstance(e, ModelError):
-                raise
+            verdicts, weights, fitted_on = data["verdicts"], dict(data["weights"]), data.get("fitted_on", {})
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
             raise ModelError(f"cannot load the verdict model {path}: {e}") from e
+        if verdicts != list(VERDICTS) or any(
+            not isinstance(w, list) or len(w) != len(VERDICTS) for w in weights.values()
+        ):
+            raise ModelError(f"{path}: weights are not one per verdict {VERDICTS}")
+        if not all(isinstance(v, int | float) for w in weights.values() for v in w):
+            raise ModelError(f"{path}: weights are not numbers")
+        return cls(weights, fitted_on)
 
     def save(self, path: Path) -> None:
         data = {"verdicts": list(VERDICTS), "weights": self.weights, "fitted_on": self.fitted_on}
         path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
+    @cached_property
+    def _arrays(self) -> dict[str, np.ndarray]:
+        """The weights as arrays, made once: every verdict reads a few of them."""
+        return {name: np.array(w, dtype=float) for name, w in self.weights.items()}
+
     def probabilities(self, x: Mapping[str, float]) -> dict[str, float]:
         """The probability of each verdict for a feature row (features it was not fitted on count 0)."""
         z = np.zeros(len(VERDICTS))
         for name, value in x.items():
-            if name in self.weights:
-                z += value * np.array(self.weights[name])
+            if name in self._arrays:
+                z += value * self._arrays[name]
         return dict(zip(VERDICTS, _softmax(z).tolist(), strict=True))
 
 

@@ -68,6 +68,9 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
         (None, "cannot load the verdict model"),
         ("not json", "cannot load the verdict model"),
         (json.dumps({"verdicts": ["statutory"], "weights": {"bias": [1.0]}}), "one per verdict"),
+        (json.dumps([1, 2]), "cannot load the verdict model"),
+        (json.dumps({"verdicts": list(VERDICTS), "weights": [[1.0]]}), "cannot load the verdict model"),
+        (json.dumps({"verdicts": list(VERDICTS), "weights": {"bias": [1, 2, 3, "x"]}}), "not numbers"),
     ],
 )
 def test_a_model_that_cannot_load_says_why(tmp_path: Path, content: str | None, message: str) -> None:
