@@ -342,6 +342,16 @@ def features(decision: Decision, candidates: Sequence[Candidate]) -> dict[str, f
     return x
 
 
+def design(rows: Sequence[dict[str, float]], l2: float) -> tuple[list[str], Any, Any]:
+    """The feature names (sorted), the design matrix (a feature a row lacks is 0) and each feature's
+    L2 penalty (none on the bias): shared by the confidence model and the learned verdict stage."""
+    import numpy as np
+
+    names = sorted({name for row in rows for name in row})
+    x = np.array([[row.get(n, 0.0) for n in names] for row in rows])
+    return names, x, np.array([0.0 if n == "bias" else l2 for n in names])
+
+
 def fit_logistic(
     rows: Sequence[dict[str, float]], right: Sequence[bool], l2: float = 1.0
 ) -> dict[str, float]:
@@ -349,10 +359,9 @@ def fit_logistic(
     is right" on the feature rows; small and dependency-free, as the dev set is a few hundred rows."""
     import numpy as np
 
-    names = sorted({name for row in rows for name in row})
-    x = np.array([[row.get(n, 0.0) for n in names] for row in rows])
+    names, x, l2s = design(rows, l2)
     y = np.array(right, dtype=float)
-    penalty = np.diag([0.0 if n == "bias" else l2 for n in names])
+    penalty = np.diag(l2s)
     w = np.zeros(len(names))
     for _ in range(50):
         p = 1 / (1 + np.exp(-(x @ w)))

@@ -27,6 +27,7 @@ from kb.statutory import (
     Decision,
     RoleCheck,
     about_provision,
+    design,
     invented_detail,
     names_another,
     spans_like,
@@ -95,11 +96,9 @@ def features(
 def fit(rows: Sequence[dict[str, float]], gold: Sequence[str], l2: float = 1.0) -> dict[str, Any]:
     """Weights of a multinomial logistic regression (Newton's method, L2-penalised except the bias),
     one row of weights per verdict, as a JSON-ready dict."""
-    names = sorted({name for row in rows for name in row})
-    x = np.array([[row.get(n, 0.0) for n in names] for row in rows])
+    names, x, penalty = design(rows, l2)
     y = np.array([[g == v for v in VERDICTS] for g in gold], dtype=float)
     k, d = len(VERDICTS), len(names)
-    penalty = np.array([0.0 if n == "bias" else l2 for n in names])
     w = np.zeros((k, d))
     for _ in range(100):
         p = _softmax(x @ w.T)
