@@ -388,13 +388,13 @@ def restricts(text: str) -> bool:
     return bool(_RESTRICTS.search(text))
 
 
+# "just" followed by an -ing word ("just emerging") is an adverb of time, not a limit
 _NOT_ONLY = re.compile(
     r"\bnot (?:only|just(?! \w+ing\b)|solely)\s+(?:(?:of|by|for|to|in)\s+)?(?P<x>[^,.;()]+)", re.IGNORECASE
 )
 _ONLY_X = re.compile(r"(?<!not )\b(?:only|just(?! \w+ing\b)|solely)\s+(?P<x>[^,.;()]+)", re.IGNORECASE)
 
 
-# "just emerging" is an adverb of time, not a limit
 def limits_what_is_not_limited(statement: str, provision_text: str) -> bool:
     """Whether a statement limits to X ("only the partners need to pass it on") what the provision says
     is not limited to X ("not only of the partners"), or the reverse: most of the words of X are the

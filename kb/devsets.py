@@ -36,11 +36,6 @@ class DevSets:
     training: list[dict[str, Any]]
     slices: dict[str, list[dict[str, Any]]]  # validation slice of each set that has one
 
-    @property
-    def validation(self) -> list[dict[str, Any]]:
-        """dev2's validation slice (the first one kept aside)."""
-        return self.slices.get("dev2", [])
-
     def of(self, name: str) -> list[dict[str, Any]]:
         """The training statements of one set (a name in ``SETS``)."""
         return [item for item in self.training if item["set"] == name]

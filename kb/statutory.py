@@ -51,9 +51,8 @@ class Candidate:
 
     provision: Provision
     similarity: float
-    told: frozenset[str] = (
-        frozenset()
-    )  # who the provision says something is reported to (kb.claim.recipients)
+    # who the provision says something is reported to (kb.claim.recipients)
+    told: frozenset[str] = frozenset()
     leads: frozenset[str] = frozenset()  # who the provision puts its duty on (kb.claim.leads)
 
 

@@ -605,7 +605,7 @@ def test_the_validation_slices_are_kept_out_of_the_training_statements(tmp_path:
     dev2.write_text(yaml.safe_dump([{"statement": f"s{i}", "verdict": "advice"} for i in range(200)]))
     dev3.write_text(yaml.safe_dump([{"statement": f"t{i}", "verdict": "advice"} for i in range(120)]))
     sets = devsets.load({"dev": DEV, "dev2": dev2, "dev3": dev3})
-    assert [it["statement"] for it in sets.validation] == [f"s{i}" for i in devsets.VALIDATION]
+    assert [it["statement"] for it in sets.slices["dev2"]] == [f"s{i}" for i in devsets.VALIDATION]
     assert [it["statement"] for it in sets.slices["dev3"]] == [f"t{i}" for i in devsets.VALIDATION_DEV3]
     assert len(sets.of("dev2")) == 200 - len(devsets.VALIDATION) and len(sets.of("dev")) == len(
         yaml.safe_load(DEV.read_text())
