@@ -4,6 +4,7 @@ answer the CLI prints and the API returns.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -19,6 +20,32 @@ from kb.verdict_model import VerdictModel, apply
 LOW_CONFIDENCE = 0.75  # below this, the answer says the guidance may not settle the question
 POOL = 10  # candidates the decision looks at; the verdict rests on the most similar one
 EVERYONE = "all-practitioners"
+# A document's name, with what cites it ("under KCSIE 2025,", "Working Together says"). The short
+# "Working Together" only with capitals: "working together with parents" is a claim's content.
+_DOCUMENT_NAME = re.compile(
+    r"\b(?P<by>(?:under|in|per|from|according to|for|since) )?(?:the )?"
+    r"(?P<name>KCSIE|Keeping children safe in education|Working Together to Safeguard Children"
+    r"|(?-i:Working Together))(?: \(?20\d\d\)?)?(?: guidance)?,?\s*"
+    r"(?P<says>(?:says|states|requires|sets|expects|tells|makes|gives|puts|defines|is clear)\b)?",
+    re.IGNORECASE,
+)
+
+
+def without_document_names(statement: str) -> str:
+    """The statement as retrieval and similarity should read it: a document it cites as its source
+    ("KCSIE says ...") is left out, a document it is about ("read Part one of KCSIE", "have regard to
+    KCSIE") is spelled out. The embedding model does not know "KCSIE": "all staff read Part one of
+    KCSIE" scores 0.53 against the provision it restates, 0.73 with the name spelled out; and a cited
+    source is noise that pulls a claim towards the provisions that name the document."""
+
+    def read(m: re.Match[str]) -> str:
+        cited = m["by"] or m["says"] or not statement[: m.start()].strip()
+        if cited:
+            return ""
+        name = "Keeping children safe in education" if m["name"].lower() == "kcsie" else m["name"]
+        return m[0].replace(m["name"], name)
+
+    return _DOCUMENT_NAME.sub(read, statement).strip() or statement.strip()
 
 
 @dataclass(frozen=True)
@@ -74,11 +101,12 @@ class Checker:
         """The provisions retrieved for the statement, most similar first, from the edition in force of
         every document unless told otherwise. A role does not filter them: "for the police" should
         hear that the guidance puts a duty on someone else."""
-        hits = self.searcher.search(Query(statement, edition, document, limit=POOL))
+        about = without_document_names(statement)
+        hits = self.searcher.search(Query(about, edition, document, limit=POOL))
         if not hits:
             return []
         vectors = self.searcher.index.vectors([h.provision.uid for h in hits])
-        similarity = vectors @ self.encode(expand_abbreviations(statement.strip()))
+        similarity = vectors @ self.encode(expand_abbreviations(about))
         ranked = sorted(zip(hits, similarity, strict=True), key=lambda hs: -float(hs[1]))
         return [
             Candidate(h.provision, float(s), self.told(h.provision), self.leads(h.provision))

@@ -30,10 +30,17 @@ NUMBERS = {
 }  # fmt: skip
 _NUMBER = r"(\d+|" + "|".join(sorted(NUMBERS, key=len, reverse=True)) + r")"
 _UNIT = r"(working[ -]days?|school[ -]days?|days?|hours?|weeks?|fortnights?|months?|years?|terms?)"
-_DURATION = re.compile(rf"\b{_NUMBER}[ -]{_UNIT}\b", re.IGNORECASE)
+_DURATION = re.compile(rf"\b{_NUMBER}[ -](?:calendar[ -])?{_UNIT}\b", re.IGNORECASE)
 _AGE = re.compile(r"[ -]olds?\b")
 _FREQUENCY = re.compile(
-    r"\b(?:once\s+)?(?:a|per|each|every)\s+(year|month|week|day|term)\b|\bannual(?:ly)?\b|\byearly\b", re.I
+    r"\b(?:once\s+)?(?:a|per|each|every)\s+(?:calendar\s+)?(year|month|week|day|term)\b|\bannual(?:ly)?\b|\byearly\b",
+    re.I,
+)
+# Words after which "a month" is one month's span ("within a month", "has a week to"), not "once a month"
+_FROM_AFTER = re.compile(r"\s+(?:from|after|of|since)\b", re.I)
+_SPAN_BEFORE = re.compile(
+    r"\b(?:within|in|after|before|for|than|of|by|over|under|to|up to|has|have|had|gets?|given|takes?)\s+$",
+    re.I,
 )
 # Frequencies said in one word or as "twice a year": the span between occurrences.
 _PERIODIC = {
@@ -110,10 +117,7 @@ def durations(text: str) -> list[tuple[Duration, int]]:
         for m in _DURATION.finditer(text)
         if not _AGE.match(text, m.end())  # "a 12-year-old" is an age
     ]
-    frequencies = [
-        (replace(normalise(1, m.group(1) or "year"), recurring=True), m.end())
-        for m in _FREQUENCY.finditer(text)
-    ]
+    frequencies = [(_frequency(text, m), m.end()) for m in _FREQUENCY.finditer(text)]
     periodic = [
         (
             _periodic(m.group(0)),
@@ -127,6 +131,18 @@ def durations(text: str) -> list[tuple[Duration, int]]:
         taken = {end for _, end in better}
         found = better + [(d, end) for d, end in found if end not in taken]
     return sorted(found, key=lambda item: item[1])
+
+
+def _frequency(text: str, m: re.Match[str]) -> Duration:
+    """The span a frequency names: "once a month" and "every month" recur, but "a month" after a
+    word that opens a span ("within a month", "has a calendar month to") or before the event it runs
+    from ("a month after the conference") is a one-month deadline, unless the span is itself a gap
+    between occurrences ("no more than a year")."""
+    span = normalise(1, m.group(1) or "year")
+    counted = _SPAN_BEFORE.search(text, 0, m.start()) or _FROM_AFTER.match(text, m.end())
+    if m.group(0).split()[0].lower() == "a" and counted and not _RECURS.search(text, 0, m.start()):
+        return span
+    return replace(span, recurring=True)
 
 
 def _periodic(words: str) -> Duration:
@@ -146,9 +162,15 @@ def _number(word: str) -> int:
 def event_after(text: str, position: int, events: dict[str, Event]) -> str | None:
     """The event a stated timescale runs from: one the statement marks as a start ("once the first
     home visit is done", "after the strategy discussion"), else the first named after ``position``;
-    an event the statement rules out ("not when the referral came in") is neither."""
+    an event the statement rules out ("not when the referral came in") is neither, and nor is one said
+    to happen at the span ("after the first review conference at three months": the span is when it
+    happens, not what runs from it)."""
     named = sorted(_events_named(text, events))
-    marked = [key for at, key in named if _START.search(text, max(0, at - 60), at)]
+    marked = [
+        key
+        for at, key in named
+        if _START.search(text, max(0, at - 60), at) and not _AT_SPAN.match(text, at, position)
+    ]
     if marked:
         return marked[0]
     after = [key for at, key in named if at >= position]
@@ -173,6 +195,7 @@ _START = re.compile(
     r"(?:\b(?:from|after|once|since|following)\b(?:\s+\S+){0,8}|\b(?:of|when)\b(?:\s+\S+){0,2})\s+$",
     re.IGNORECASE,
 )
+_AT_SPAN = re.compile(r"[^,;:]*\bat\s+(?:about\s+|around\s+|roughly\s+)?\S+[ -]\S+$", re.IGNORECASE)
 _RULED_OUT = re.compile(r"\b(?:not|rather than|instead of)\s+(?:\S+\s+){0,3}$", re.IGNORECASE)
 
 

@@ -77,6 +77,8 @@ ROLES = {
         ("meet every other year", Duration(24, "month")),
         ("by the end of the next working day", Duration(1, "working day")),
         ("within five school days", Duration(5, "school day")),
+        ("within 20 calendar days", Duration(20, "day")),
+        ("a calendar month from being told", Duration(1, "month")),
     ],
 )
 def test_durations_in_words_and_digits(text: str, expected: Duration) -> None:
@@ -93,6 +95,11 @@ def test_durations_in_words_and_digits(text: str, expected: Duration) -> None:
         ("at intervals of not more than six months", True),
         ("within six weeks of the referral", False),
         ("by the end of the next working day", False),
+        ("within a month of the referral", False),
+        ("the council has a calendar month to hold it", False),
+        ("a month after the conference", False),
+        ("the group meets once a month", True),
+        ("at intervals of no more than a year", True),
     ],
 )
 def test_a_frequency_is_told_from_a_deadline(text: str, recurring: bool) -> None:
@@ -108,9 +115,11 @@ def test_a_frequency_is_told_from_a_deadline(text: str, recurring: bool) -> None
         ("There are 45 working days from the referral.", "referral-received"),
         ("The 45 working days start when the strategy discussion ends, not at the referral.",
          "strategy-discussion"),
+        ("After the strategy discussion, the conference is within 15 working days.", "strategy-discussion"),
+        ("After the first home visit at about three months, visits are at most six months apart.", None),
     ],
 )  # fmt: skip
-def test_the_start_event_is_the_one_marked_as_a_start_and_not_ruled_out(text: str, event: str) -> None:
+def test_the_start_event_is_the_one_marked_as_a_start_and_not_ruled_out(text: str, event: str | None) -> None:
     assert read_claim(text, ROLES, EVENTS).event == event
 
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from kb import devsets
-from kb.checker import examples
+from kb.checker import examples, without_document_names
 from kb.claim import Claim, Duration
 from kb.corpus import Event, Provision
 from kb.filehash import file_sha256
@@ -432,6 +432,29 @@ def test_each_frozen_held_out_set_is_unchanged(frozen: Path) -> None:
 
 def test_there_are_frozen_held_out_sets() -> None:
     assert len(FROZEN) >= 2
+
+
+@pytest.mark.parametrize(
+    ("statement", "read"),
+    [
+        ("KCSIE says the DSL must be a senior member of staff", "the DSL must be a senior member of staff"),
+        (
+            "Under Working Together 2023, the ICPC is within 15 working days",
+            "the ICPC is within 15 working days",
+        ),
+        ("Staff read Part one of KCSIE", "Staff read Part one of Keeping children safe in education"),
+        (
+            "Schools must have regard to KCSIE.",
+            "Schools must have regard to Keeping children safe in education.",
+        ),
+        ("working together with parents is key", "working together with parents is key"),
+        ("KCSIE", "KCSIE"),
+    ],
+)
+def test_a_cited_document_is_left_out_and_a_document_the_claim_is_about_spelled_out(
+    statement: str, read: str
+) -> None:
+    assert without_document_names(statement) == read
 
 
 # ------------------------------------------------------------------------- the real corpus
