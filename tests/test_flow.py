@@ -182,11 +182,14 @@ def test_overlay_problems_name_file_and_line(corpus_dir: Path, old: str, new: st
     )
 
 
+def chart_problems(corpus_dir: Path, chart: str) -> list[str]:
+    """The corpus's problems, as printed, once the test chart reads ``chart``."""
+    (corpus_dir / "wt/2023/flowcharts/case.yaml").write_text(chart)
+    return [str(p) for p in load_corpus(corpus_dir).problems]
+
+
 def test_unreachable_step_is_a_problem(corpus_dir: Path) -> None:
-    (corpus_dir / "wt/2023/flowcharts/case.yaml").write_text(
-        CHART.replace("      - {to: nfa, when: no further action}\n", "")
-    )
-    problems = [str(p) for p in load_corpus(corpus_dir).problems]
+    problems = chart_problems(corpus_dir, CHART.replace("      - {to: nfa, when: no further action}\n", ""))
     assert "corpus/wt/2023/flowcharts/case.yaml:31: step 'nfa' is unreachable from the start" in problems
 
 
@@ -201,8 +204,7 @@ def test_a_chart_can_start_the_clock_at_a_later_step(corpus_dir: Path) -> None:
 
 
 def test_a_start_that_names_no_step_is_a_problem(corpus_dir: Path) -> None:
-    (corpus_dir / "wt/2023/flowcharts/case.yaml").write_text("start: nowhere\n" + CHART)
-    problems = [str(p) for p in load_corpus(corpus_dir).problems]
+    problems = chart_problems(corpus_dir, "start: nowhere\n" + CHART)
     assert "corpus/wt/2023/flowcharts/case.yaml:1: 'start' names no step: 'nowhere'" in problems
 
 
@@ -227,8 +229,7 @@ def test_a_step_with_fields_of_the_wrong_shape_is_a_problem_not_a_crash(
 ) -> None:
     """Hand-edited YAML gets shapes wrong (an empty key is null); each is a file:line problem."""
     assert old in CHART
-    (corpus_dir / "wt/2023/flowcharts/case.yaml").write_text(CHART.replace(old, new, 1))
-    problems = [str(p) for p in load_corpus(corpus_dir).problems]
+    problems = chart_problems(corpus_dir, CHART.replace(old, new, 1))
     assert any(p.startswith("corpus/wt/2023/flowcharts/case.yaml:") and message in p for p in problems), (
         problems
     )
